@@ -1,0 +1,5 @@
+"""``python -m otseam``."""
+
+from otseam.cli import main
+
+main()

@@ -1,0 +1,216 @@
+"""The otseam command line: parse arguments, call the library, print.
+
+Exit status: 0 everything read; 1 an error (nothing or not everything could
+be done, the message says why); 2 a usage error; 3 partial success (some
+files, records or blocks were damaged or skipped; the rest was stored);
+130 interrupted (the capture being read was not stored).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import click
+from rich.console import Console
+
+from otseam import __version__
+from otseam.errors import OtseamError
+
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "cli", "main"]
+
+EXIT_OK: Final = 0
+EXIT_ERROR: Final = 1
+EXIT_PARTIAL: Final = 3
+EXIT_INTERRUPTED: Final = 130
+FORMATS: Final = click.Choice(["table", "csv", "json"])
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        envvar="OTSEAM_DB",
+        default="otseam.db",
+        show_default=True,
+        help="SQLite file or database URL (postgresql://user@host/db); env OTSEAM_DB.",
+    )(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="otseam")
+def cli() -> None:
+    """See and guard the seam between the plant (OT) network and corporate IT."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("--strict", is_flag=True, help="Stop on the first dissector error (debugging).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def ingest(paths: tuple[str, ...], db: str, strict: bool, quiet: bool) -> None:
+    """Read captures (pcap, pcapng, gzip; files, directories, '-' for stdin)."""
+    from otseam.ingest import ingest as run
+    from otseam.progress import RichProgress
+    from otseam.store.database import open_store
+
+    engine = open_store(db)
+    progress = RichProgress(err) if err.is_terminal and not quiet else None
+    try:
+        report = run(list(paths), engine, progress, strict=strict)
+    finally:
+        if progress is not None:
+            progress.close()
+    from otseam.summary import print_ingest_summary
+
+    print_ingest_summary(out, report, engine)
+    if not any(o.status != "not read" for o in report.outcomes):
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK if report.clean else EXIT_PARTIAL)
+
+
+@cli.command()
+@db_option
+@click.option("--role", help="Only assets of this role (plc, hmi, network_device, unknown...).")
+@click.option("--address", help="Only the asset holding this IP or MAC.")
+@click.option("--protocol", help="Only assets speaking this protocol (modbus, enip...).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def assets(db: str, role: str | None, address: str | None, protocol: str | None,
+           fmt: str) -> None:
+    """The asset inventory."""
+    from otseam.store.database import open_store
+    from otseam.store.queries import asset_rows
+
+    with open_store(db).connect() as conn:
+        rows = asset_rows(conn, role=role, address=address, protocol=protocol)
+    columns = ["id", "ips", "macs", "mac_vendor", "vendor", "product", "firmware", "serial",
+               "role", "protocols"]
+    _emit("Assets", columns, rows, fmt)
+
+
+@cli.command()
+@db_option
+@click.option("--address", help="Only conversations with this IP address.")
+@click.option("--port", type=int, help="Only conversations on this port.")
+@click.option("--transport", type=click.Choice(["tcp", "udp", "icmp", "icmp6"]))
+@click.option("--app", "app_protocol", help="Only this application protocol (modbus, enip...).")
+@click.option("--limit", type=int, help="At most this many (busiest first); tables show 50.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def flows(db: str, address: str | None, port: int | None, transport: str | None,
+          app_protocol: str | None, limit: int | None, fmt: str) -> None:
+    """Conversations between endpoints, busiest first."""
+    from otseam.store.database import open_store
+    from otseam.store.queries import FlowFilter, flow_rows
+
+    if limit is None and fmt == "table":
+        limit = 50
+    with open_store(db).connect() as conn:
+        rows = flow_rows(conn, FlowFilter(address, port, transport, app_protocol, limit))
+    for row in rows:
+        row["packets"] = row["a_to_b_packets"] + row["b_to_a_packets"]
+        row["bytes"] = row["a_to_b_bytes"] + row["b_to_a_bytes"]
+    columns = ["transport", "a", "a_port", "b", "b_port", "initiator", "packets", "bytes",
+               "app_protocol"]
+    if fmt != "table":
+        columns += ["a_to_b_packets", "b_to_a_packets", "a_to_b_bytes", "b_to_a_bytes",
+                    "first_seen", "last_seen"]
+    _emit("Conversations", columns, rows, fmt)
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def operations(db: str, fmt: str) -> None:
+    """Operations one device asked of another (reads, writes, stops...)."""
+    from otseam.store.database import open_store
+    from otseam.store.queries import operation_rows
+
+    with open_store(db).connect() as conn:
+        rows = operation_rows(conn)
+    columns = ["src", "dst", "protocol", "operation", "code", "code_name", "exception", "count"]
+    _emit("Operations", columns, rows, fmt)
+
+
+@cli.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def export(db: str, fmt: str, output: Path | None) -> None:
+    """The whole model as JSON (see docs/export.md)."""
+    from otseam.reports.export import export_model
+    from otseam.reports.tables import render_json
+    from otseam.store.database import open_store
+
+    with open_store(db).connect() as conn:
+        text = render_json(export_model(conn))
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        err.print(f"wrote {output}")
+
+
+@cli.command()
+@db_option
+def demo(db: str) -> None:
+    """Ingest the bundled sample plant capture and show the inventory."""
+    from otseam.ingest import ingest as run
+    from otseam.store.database import open_store
+    from otseam.store.queries import asset_rows
+    from otseam.summary import print_ingest_summary
+
+    sample = resources.files("otseam") / "data" / "sample" / "plant.pcap"
+    with resources.as_file(sample) as path:
+        if not path.exists():
+            raise OtseamError(f"the bundled sample {path} is missing; reinstall otseam")
+        engine = open_store(db)
+        out.print(f"[bold]otseam demo[/bold]: ingesting the bundled sample {path.name} into {db}")
+        report = run([str(path)], engine)
+    print_ingest_summary(out, report, engine)
+    with engine.connect() as conn:
+        rows = asset_rows(conn)
+    columns = ["id", "ips", "macs", "mac_vendor", "vendor", "product", "firmware", "role",
+               "protocols"]
+    _emit("Inventory", columns, rows, "table")
+
+
+def _emit(title: str, columns: list[str], rows: list[dict[str, Any]], fmt: str) -> None:
+    from otseam.reports.tables import render_csv, render_json, rich_table
+
+    if fmt == "json":
+        click.echo(render_json(rows))
+    elif fmt == "csv":
+        click.echo(render_csv(columns, rows), nl=False)
+    else:
+        out.print(rich_table(f"{title} ({len(rows)})", columns, rows))
+
+
+def main() -> None:
+    """Console entry point: errors become one clear line, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        err.print("interrupted: the capture being read was not stored; "
+                  "captures finished before it were")
+        sys.exit(EXIT_INTERRUPTED)
+    except OtseamError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(EXIT_ERROR)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_OK)

@@ -1,0 +1,1207 @@
+/*
+ * The compiled hot path of otseam: walk capture records, decode frames from
+ * layer 2 to layer 4, and aggregate them into tables in one pass.
+ *
+ * Python hands this module chunks of a capture (classic pcap records or
+ * pcapng blocks). For every packet it decodes Ethernet / 802.1Q / QinQ /
+ * LLC-SNAP, Linux cooked (SLL, SLL2), raw IP and BSD loopback framing, then
+ * ARP, IPv4 (with fragments), IPv6 (with extension headers), TCP, UDP and
+ * ICMP, and adds the packet to four tables:
+ *
+ *   conversations  bidirectional, keyed by transport and endpoint pair
+ *   bindings       (MAC, IP, VLAN) seen as a sender, from IP and ARP
+ *   stations       every sending MAC, with layer-2 industrial ethertype counts
+ *   groups         application messages that a dissector must look at,
+ *                  grouped by (conversation, direction, protocol, digest of
+ *                  the message's leading bytes) so that a polling loop of a
+ *                  million identical requests is dissected once and counted
+ *
+ * The first packet of each new group is reported to Python as an event with
+ * the message's offset in the chunk; Python dissects it while the chunk is
+ * still in memory. Nothing here interprets application protocols.
+ *
+ * All input is untrusted: every read is bounds-checked against the captured
+ * length, and a record that cannot be framed stops the walk with a status
+ * that Python turns into a message naming the byte offset.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* byte helpers                                                        */
+
+static inline uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint16_t rd16(const uint8_t *p, int swap)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return swap ? __builtin_bswap16(v) : v;
+}
+static inline uint32_t rd32(const uint8_t *p, int swap)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swap ? __builtin_bswap32(v) : v;
+}
+static inline uint64_t mac48(const uint8_t *p)
+{
+    return ((uint64_t)p[0] << 40) | ((uint64_t)p[1] << 32) | ((uint64_t)p[2] << 24) |
+           ((uint64_t)p[3] << 16) | ((uint64_t)p[4] << 8) | p[5];
+}
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_words(const void *key, size_t len)
+{
+    const uint8_t *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = mix64(h ^ w);
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, len - i);
+        h = mix64(h ^ w);
+    }
+    return h;
+}
+
+/* ------------------------------------------------------------------ */
+/* open-addressing table of fixed-size entries whose key comes first   */
+
+typedef struct {
+    uint8_t *entries;
+    size_t entry_size, key_size, count, capacity;
+    uint32_t *slots; /* entry index + 1, 0 = empty */
+    size_t nslots;   /* power of two */
+} Table;
+
+static int table_init(Table *t, size_t entry_size, size_t key_size)
+{
+    memset(t, 0, sizeof(*t));
+    t->entry_size = entry_size;
+    t->key_size = key_size;
+    t->capacity = 1024;
+    t->nslots = 2048;
+    t->entries = calloc(t->capacity, entry_size);
+    t->slots = calloc(t->nslots, sizeof(uint32_t));
+    return (t->entries && t->slots) ? 0 : -1;
+}
+
+static void table_free(Table *t)
+{
+    free(t->entries);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+static void table_clear(Table *t)
+{
+    size_t es = t->entry_size, ks = t->key_size;
+    table_free(t);
+    table_init(t, es, ks);
+}
+
+static int table_grow_slots(Table *t)
+{
+    size_t n = t->nslots * 2;
+    uint32_t *s = calloc(n, sizeof(uint32_t));
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < t->count; i++) {
+        uint64_t h = hash_words(t->entries + i * t->entry_size, t->key_size);
+        size_t j = h & (n - 1);
+        while (s[j])
+            j = (j + 1) & (n - 1);
+        s[j] = (uint32_t)(i + 1);
+    }
+    free(t->slots);
+    t->slots = s;
+    t->nslots = n;
+    return 0;
+}
+
+/* Index of the entry with this key, inserting a zeroed one if absent;
+ * -1 when memory runs out. */
+static int64_t table_upsert(Table *t, const void *key, int *created)
+{
+    uint64_t h = hash_words(key, t->key_size);
+    size_t mask = t->nslots - 1, j = h & mask;
+    *created = 0;
+    while (t->slots[j]) {
+        uint8_t *e = t->entries + (size_t)(t->slots[j] - 1) * t->entry_size;
+        if (memcmp(e, key, t->key_size) == 0)
+            return (int64_t)t->slots[j] - 1;
+        j = (j + 1) & mask;
+    }
+    if (t->count >= 0xfffffff0u)
+        return -1;
+    if (t->count == t->capacity) {
+        size_t cap = t->capacity * 2;
+        uint8_t *e = realloc(t->entries, cap * t->entry_size);
+        if (!e)
+            return -1;
+        memset(e + t->capacity * t->entry_size, 0, (cap - t->capacity) * t->entry_size);
+        t->entries = e;
+        t->capacity = cap;
+    }
+    size_t idx = t->count++;
+    memcpy(t->entries + idx * t->entry_size, key, t->key_size);
+    t->slots[j] = (uint32_t)(idx + 1);
+    *created = 1;
+    if (t->count * 2 > t->nslots && table_grow_slots(t) < 0)
+        return -1;
+    return (int64_t)idx;
+}
+
+/* ------------------------------------------------------------------ */
+/* table entries; Python mirrors these layouts as numpy dtypes         */
+
+typedef struct {
+    uint8_t a[16], b[16]; /* endpoint addresses, a <= b by (address, port) */
+    uint16_t port_a, port_b;
+    uint8_t family, proto; /* 4 or 6; IP protocol number */
+    uint8_t pad[2];
+} ConvKey; /* 40 bytes */
+
+typedef struct {
+    ConvKey k;
+    uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;
+    int64_t first_ns, last_ns;
+    uint8_t flags_ab, flags_ba; /* TCP flags seen from each side */
+    uint8_t syn_side;           /* 1: a sent the first bare SYN, 2: b did */
+    uint8_t app;                /* application protocol id, 0 = none */
+    uint8_t sig_checked;
+    uint8_t pad;
+    uint16_t vlan;
+} ConvEntry; /* 96 bytes */
+
+typedef struct {
+    uint8_t addr[16];
+    uint64_t mac;
+    uint16_t vlan;
+    uint8_t family;
+    uint8_t pad[5];
+} BindKey; /* 32 bytes */
+
+typedef struct {
+    BindKey k;
+    uint64_t pkts;
+    int64_t first_ns, last_ns;
+    uint8_t sources; /* bit 0: IP sender, bit 1: ARP sender */
+    uint8_t pad[7];
+} BindEntry; /* 64 bytes */
+
+enum { L2_PROFINET, L2_GOOSE, L2_SV, L2_ETHERCAT, L2_POWERLINK, L2_LLDP, L2_KINDS };
+
+typedef struct {
+    uint64_t mac;
+} StationKey;
+
+typedef struct {
+    StationKey k;
+    uint64_t pkts, bytes;
+    int64_t first_ns, last_ns;
+    uint64_t l2[L2_KINDS];
+    uint16_t vlan; /* first VLAN seen, 0 = untagged */
+    uint8_t pad[6];
+} StationEntry; /* 96 bytes */
+
+typedef struct {
+    uint32_t owner; /* conversation index, or station index for layer 2 */
+    uint8_t dir;    /* 0: a->b, 1: b->a, 2: layer-2 frame */
+    uint8_t app;
+    uint16_t pad;
+    uint64_t digest;
+} GroupKey; /* 16 bytes */
+
+typedef struct {
+    GroupKey k;
+    uint64_t count;
+    int64_t first_ns, last_ns;
+} GroupEntry; /* 40 bytes */
+
+typedef struct {
+    int64_t ts;
+    uint32_t group; /* group index; 0xffffffff in stream mode */
+    uint32_t offset, length, seq;
+    uint32_t owner;
+    uint8_t dir, app, tcp_flags, pad;
+} Event; /* 32 bytes */
+
+typedef struct {
+    int32_t linktype;
+    uint32_t snaplen;
+    int32_t mode; /* 0: ns = ts * mul; 1: ns = ts / div; 2: ns = ts * 1e9 >> shift */
+    int32_t shift;
+    int64_t mul, div;
+} Interface; /* 32 bytes */
+
+enum {
+    MODE_NONE = 0,
+    MODE_REPRESENTATIVE = 1, /* dissect one message per group */
+    MODE_STREAM = 2,         /* every message, in capture order, with TCP seq */
+};
+
+typedef struct {
+    uint8_t mode, skip, len, pad;
+} DissectSpec;
+
+#define MAX_SIGNATURES 32
+typedef struct {
+    uint8_t proto, app, offset, length;
+    uint8_t value[8], mask[8];
+    uint16_t min_payload;
+} Signature;
+
+#define MAX_ETHERTYPE_APPS 16
+
+enum {
+    C_PACKETS,
+    C_BYTES,
+    C_IPV4,
+    C_IPV6,
+    C_ARP,
+    C_TCP,
+    C_UDP,
+    C_ICMP,
+    C_OTHER_IP,
+    C_LAYER2,       /* non-IP ethertypes */
+    C_UNDECODED,    /* framing not understood (unknown family, garbage) */
+    C_TRUNCATED,    /* captured too short for its headers */
+    C_FRAGMENTS,    /* IP fragments after the first */
+    C_EMPTY,        /* zero-length records */
+    C_OVER_SNAPLEN, /* captured length above the file's snaplen */
+    C_UNSUPPORTED_LINK,
+    C_BAD_INTERFACE, /* pcapng packet naming an interface never described */
+    C_EVENTS,
+    C_VLAN_TAGGED,
+    C_NCOUNTERS = 24
+};
+
+#define FRAG_SLOTS 4096
+typedef struct {
+    uint8_t src[16], dst[16];
+    uint32_t id;
+    uint8_t family, proto, valid, pad;
+    uint16_t sport, dport;
+} Fragment;
+
+typedef struct {
+    PyObject_HEAD Table conv, bind, station, group;
+    uint8_t tcp_app[65536], udp_app[65536];
+    DissectSpec spec[256];
+    Signature sig[MAX_SIGNATURES];
+    int nsig;
+    uint16_t ethertype[MAX_ETHERTYPE_APPS];
+    uint8_t ethertype_app[MAX_ETHERTYPE_APPS];
+    int nethertype;
+    Fragment frag[FRAG_SLOTS];
+    uint64_t counters[C_NCOUNTERS];
+    int64_t first_ns, last_ns;
+    Event *events;
+    size_t nevents, events_cap;
+    int oom;
+} Walker;
+
+/* ------------------------------------------------------------------ */
+/* per-packet aggregation                                              */
+
+static void add_event(Walker *w, const Event *ev)
+{
+    if (w->nevents == w->events_cap) {
+        size_t cap = w->events_cap ? w->events_cap * 2 : 4096;
+        Event *e = realloc(w->events, cap * sizeof(Event));
+        if (!e) {
+            w->oom = 1;
+            return;
+        }
+        w->events = e;
+        w->events_cap = cap;
+    }
+    w->events[w->nevents++] = *ev;
+    w->counters[C_EVENTS]++;
+}
+
+static void see_station(Walker *w, uint64_t mac, uint16_t vlan, uint32_t wirelen, int64_t ts,
+                        int l2kind)
+{
+    StationKey key = {mac};
+    int created;
+    int64_t i = table_upsert(&w->station, &key, &created);
+    if (i < 0) {
+        w->oom = 1;
+        return;
+    }
+    StationEntry *e = (StationEntry *)(w->station.entries + (size_t)i * sizeof(StationEntry));
+    if (created) {
+        e->first_ns = ts;
+        e->last_ns = ts;
+        e->vlan = vlan;
+    }
+    e->pkts++;
+    e->bytes += wirelen;
+    if (ts < e->first_ns)
+        e->first_ns = ts;
+    if (ts > e->last_ns)
+        e->last_ns = ts;
+    if (l2kind >= 0)
+        e->l2[l2kind]++;
+}
+
+static void see_binding(Walker *w, uint64_t mac, uint16_t vlan, int family, const uint8_t *addr,
+                        int64_t ts, uint8_t source)
+{
+    BindKey key;
+    memset(&key, 0, sizeof(key));
+    memcpy(key.addr, addr, family == 4 ? 4 : 16);
+    key.mac = mac;
+    key.vlan = vlan;
+    key.family = (uint8_t)family;
+    int created;
+    int64_t i = table_upsert(&w->bind, &key, &created);
+    if (i < 0) {
+        w->oom = 1;
+        return;
+    }
+    BindEntry *e = (BindEntry *)(w->bind.entries + (size_t)i * sizeof(BindEntry));
+    if (created) {
+        e->first_ns = ts;
+        e->last_ns = ts;
+    }
+    e->pkts++;
+    e->sources |= source;
+    if (ts < e->first_ns)
+        e->first_ns = ts;
+    if (ts > e->last_ns)
+        e->last_ns = ts;
+}
+
+static uint64_t digest(const uint8_t *payload, uint32_t len, const DissectSpec *s)
+{
+    uint8_t buf[264];
+    uint32_t n = 0;
+    if (len > s->skip) {
+        n = len - s->skip;
+        if (n > s->len)
+            n = s->len;
+        memcpy(buf, payload + s->skip, n);
+    }
+    uint32_t l = len;
+    memcpy(buf + n, &l, 4);
+    return hash_words(buf, n + 4);
+}
+
+static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, const uint8_t *payload,
+                        uint32_t len, uint32_t offset, int64_t ts, uint32_t seq, uint8_t tcp_flags)
+{
+    const DissectSpec *s = &w->spec[app];
+    Event ev = {ts, 0xffffffffu, offset, len, seq, owner, dir, app, tcp_flags, 0};
+    if (s->mode == MODE_STREAM) {
+        add_event(w, &ev);
+        return;
+    }
+    GroupKey key = {owner, dir, app, 0, digest(payload, len, s)};
+    int created;
+    int64_t i = table_upsert(&w->group, &key, &created);
+    if (i < 0) {
+        w->oom = 1;
+        return;
+    }
+    GroupEntry *e = (GroupEntry *)(w->group.entries + (size_t)i * sizeof(GroupEntry));
+    if (created) {
+        e->first_ns = ts;
+        e->last_ns = ts;
+        ev.group = (uint32_t)i;
+        add_event(w, &ev);
+    }
+    e->count++;
+    if (ts < e->first_ns)
+        e->first_ns = ts;
+    if (ts > e->last_ns)
+        e->last_ns = ts;
+}
+
+static uint8_t match_signature(const Walker *w, uint8_t proto, const uint8_t *payload, uint32_t len)
+{
+    for (int i = 0; i < w->nsig; i++) {
+        const Signature *s = &w->sig[i];
+        if (s->proto != proto || len < s->min_payload || (uint32_t)s->offset + s->length > len)
+            continue;
+        int ok = 1;
+        for (int j = 0; j < s->length && ok; j++)
+            ok = ((payload[s->offset + j] & s->mask[j]) == s->value[j]);
+        if (ok)
+            return s->app;
+    }
+    return 0;
+}
+
+typedef struct {
+    int family;
+    const uint8_t *src, *dst;
+    uint8_t proto;
+    uint16_t sport, dport;
+    uint8_t tcp_flags;
+    uint32_t seq;
+    const uint8_t *payload;
+    uint32_t payload_len;
+    int fragment; /* 0 whole, 1 first fragment, 2 later fragment */
+} Packet;
+
+static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64_t ts, uint16_t vlan,
+                             const uint8_t *chunk)
+{
+    size_t alen = p->family == 4 ? 4 : 16;
+    int c = memcmp(p->src, p->dst, alen);
+    int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
+    ConvKey key;
+    memset(&key, 0, sizeof(key));
+    memcpy(key.a, src_is_a ? p->src : p->dst, alen);
+    memcpy(key.b, src_is_a ? p->dst : p->src, alen);
+    key.port_a = src_is_a ? p->sport : p->dport;
+    key.port_b = src_is_a ? p->dport : p->sport;
+    key.family = (uint8_t)p->family;
+    key.proto = p->proto;
+    int created;
+    int64_t i = table_upsert(&w->conv, &key, &created);
+    if (i < 0) {
+        w->oom = 1;
+        return;
+    }
+    ConvEntry *e = (ConvEntry *)(w->conv.entries + (size_t)i * sizeof(ConvEntry));
+    if (created) {
+        e->first_ns = ts;
+        e->last_ns = ts;
+        e->vlan = vlan;
+        const uint8_t *table = p->proto == 6 ? w->tcp_app : p->proto == 17 ? w->udp_app : NULL;
+        if (table) {
+            uint16_t lo = p->sport < p->dport ? p->sport : p->dport;
+            uint16_t hi = p->sport < p->dport ? p->dport : p->sport;
+            e->app = table[lo] ? table[lo] : table[hi];
+        }
+    }
+    if (src_is_a) {
+        e->pkts_ab++;
+        e->bytes_ab += wirelen;
+        e->flags_ab |= p->tcp_flags;
+    } else {
+        e->pkts_ba++;
+        e->bytes_ba += wirelen;
+        e->flags_ba |= p->tcp_flags;
+    }
+    if ((p->tcp_flags & 0x12) == 0x02 && !e->syn_side)
+        e->syn_side = src_is_a ? 1 : 2;
+    if (ts < e->first_ns)
+        e->first_ns = ts;
+    if (ts > e->last_ns)
+        e->last_ns = ts;
+    if (p->payload_len == 0 || p->fragment)
+        return;
+    if (!e->app && !e->sig_checked && w->nsig) {
+        e->sig_checked = 1;
+        e->app = match_signature(w, p->proto, p->payload, p->payload_len);
+    }
+    if (e->app && w->spec[e->app].mode != MODE_NONE)
+        see_message(w, (uint32_t)i, src_is_a ? 0 : 1, e->app, p->payload, p->payload_len,
+                    (uint32_t)(p->payload - chunk), ts, p->seq, p->tcp_flags);
+}
+
+/* Ports of later fragments come from the first one (RFC 791 / RFC 8200). */
+static Fragment *fragment_slot(Walker *w, const Packet *p, uint32_t id)
+{
+    size_t alen = p->family == 4 ? 4 : 16;
+    uint8_t k[40];
+    memset(k, 0, sizeof(k));
+    memcpy(k, p->src, alen);
+    memcpy(k + 16, p->dst, alen);
+    memcpy(k + 32, &id, 4);
+    k[36] = p->proto;
+    return &w->frag[hash_words(k, sizeof(k)) & (FRAG_SLOTS - 1)];
+}
+
+static int fragment_matches(const Fragment *f, const Packet *p, uint32_t id)
+{
+    size_t alen = p->family == 4 ? 4 : 16;
+    return f->valid && f->family == p->family && f->proto == p->proto && f->id == id &&
+           memcmp(f->src, p->src, alen) == 0 && memcmp(f->dst, p->dst, alen) == 0;
+}
+
+static void remember_fragment(Walker *w, const Packet *p, uint32_t id)
+{
+    Fragment *f = fragment_slot(w, p, id);
+    size_t alen = p->family == 4 ? 4 : 16;
+    memset(f, 0, sizeof(*f));
+    memcpy(f->src, p->src, alen);
+    memcpy(f->dst, p->dst, alen);
+    f->id = id;
+    f->family = (uint8_t)p->family;
+    f->proto = p->proto;
+    f->sport = p->sport;
+    f->dport = p->dport;
+    f->valid = 1;
+}
+
+static void transport(Walker *w, Packet *p, const uint8_t *l4, uint32_t len, uint32_t id)
+{
+    if (p->fragment == 2) {
+        w->counters[C_FRAGMENTS]++;
+        Fragment *f = fragment_slot(w, p, id);
+        if (fragment_matches(f, p, id)) {
+            p->sport = f->sport;
+            p->dport = f->dport;
+        }
+        return;
+    }
+    switch (p->proto) {
+    case 6:
+        w->counters[C_TCP]++;
+        if (len < 20) {
+            w->counters[C_TRUNCATED]++;
+            break;
+        }
+        p->sport = be16(l4);
+        p->dport = be16(l4 + 2);
+        p->seq = be32(l4 + 4);
+        p->tcp_flags = l4[13];
+        {
+            uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+            if (doff >= 20 && doff <= len) {
+                p->payload = l4 + doff;
+                p->payload_len = len - doff;
+            }
+        }
+        break;
+    case 17:
+        w->counters[C_UDP]++;
+        if (len < 8) {
+            w->counters[C_TRUNCATED]++;
+            break;
+        }
+        p->sport = be16(l4);
+        p->dport = be16(l4 + 2);
+        {
+            uint32_t ulen = be16(l4 + 4);
+            uint32_t n = len - 8;
+            if (ulen >= 8 && ulen - 8 < n)
+                n = ulen - 8;
+            p->payload = l4 + 8;
+            p->payload_len = n;
+        }
+        break;
+    case 1:
+    case 58:
+        w->counters[C_ICMP]++;
+        break;
+    default:
+        w->counters[C_OTHER_IP]++;
+    }
+    if (p->fragment == 1 && (p->proto == 6 || p->proto == 17))
+        remember_fragment(w, p, id);
+}
+
+/* Returns 0 when the packet was decoded far enough to count as a conversation. */
+static int ipv4(Walker *w, Packet *p, const uint8_t *d, uint32_t len)
+{
+    if (len < 20 || (d[0] >> 4) != 4) {
+        w->counters[len < 20 ? C_TRUNCATED : C_UNDECODED]++;
+        return -1;
+    }
+    uint32_t ihl = (uint32_t)(d[0] & 15) * 4;
+    uint32_t total = be16(d + 2);
+    if (ihl < 20 || ihl > len) {
+        w->counters[C_TRUNCATED]++;
+        return -1;
+    }
+    if (total >= ihl && total < len)
+        len = total; /* drop Ethernet padding */
+    w->counters[C_IPV4]++;
+    p->family = 4;
+    p->src = d + 12;
+    p->dst = d + 16;
+    p->proto = d[9];
+    uint16_t frag = be16(d + 6);
+    uint16_t offset = frag & 0x1fff;
+    int more = (frag & 0x2000) != 0;
+    p->fragment = offset ? 2 : more ? 1 : 0;
+    transport(w, p, d + ihl, len - ihl, be16(d + 4));
+    return 0;
+}
+
+static int ipv6(Walker *w, Packet *p, const uint8_t *d, uint32_t len)
+{
+    if (len < 40 || (d[0] >> 4) != 6) {
+        w->counters[len < 40 ? C_TRUNCATED : C_UNDECODED]++;
+        return -1;
+    }
+    uint32_t plen = be16(d + 4);
+    if (plen + 40 < len)
+        len = plen + 40;
+    w->counters[C_IPV6]++;
+    p->family = 6;
+    p->src = d + 8;
+    p->dst = d + 24;
+    uint8_t next = d[6];
+    uint32_t off = 40, id = 0;
+    for (int hops = 0; hops < 8; hops++) {
+        if (next == 0 || next == 43 || next == 60) {
+            if (off + 8 > len)
+                break;
+            uint8_t nh = d[off];
+            off += ((uint32_t)d[off + 1] + 1) * 8;
+            next = nh;
+        } else if (next == 51) {
+            if (off + 8 > len)
+                break;
+            uint8_t nh = d[off];
+            off += ((uint32_t)d[off + 1] + 2) * 4;
+            next = nh;
+        } else if (next == 44) {
+            if (off + 8 > len)
+                break;
+            uint16_t fo = be16(d + off + 2);
+            id = be32(d + off + 4);
+            p->fragment = (fo >> 3) ? 2 : (fo & 1) ? 1 : 0;
+            next = d[off];
+            off += 8;
+        } else {
+            break;
+        }
+    }
+    p->proto = next;
+    if (off > len) {
+        w->counters[C_TRUNCATED]++;
+        off = len;
+    }
+    transport(w, p, d + off, len - off, id);
+    return 0;
+}
+
+static int l2_kind(uint16_t type)
+{
+    switch (type) {
+    case 0x8892:
+        return L2_PROFINET;
+    case 0x88b8:
+        return L2_GOOSE;
+    case 0x88ba:
+        return L2_SV;
+    case 0x88a4:
+        return L2_ETHERCAT;
+    case 0x88ab:
+        return L2_POWERLINK;
+    case 0x88cc:
+        return L2_LLDP;
+    default:
+        return -1;
+    }
+}
+
+static void arp(Walker *w, const uint8_t *d, uint32_t len, uint16_t vlan, int64_t ts)
+{
+    w->counters[C_ARP]++;
+    if (len < 28 || be16(d) != 1 || be16(d + 2) != 0x0800 || d[4] != 6 || d[5] != 4) {
+        if (len < 28)
+            w->counters[C_TRUNCATED]++;
+        return;
+    }
+    static const uint8_t zero[4] = {0, 0, 0, 0};
+    if (memcmp(d + 14, zero, 4) != 0)
+        see_binding(w, mac48(d + 8), vlan, 4, d + 14, ts, 2);
+}
+
+/* Layer 3 and up, after the link layer gave an ethertype. */
+static void network(Walker *w, uint16_t type, const uint8_t *d, uint32_t len, int has_mac,
+                    uint64_t src_mac, uint16_t vlan, uint32_t wirelen, int64_t ts,
+                    const uint8_t *chunk)
+{
+    int kind = -1;
+    if (type != 0x0800 && type != 0x86dd && type != 0x0806)
+        kind = l2_kind(type);
+    if (has_mac)
+        see_station(w, src_mac, vlan, wirelen, ts, kind);
+    Packet p;
+    memset(&p, 0, sizeof(p));
+    int ok;
+    if (type == 0x0800)
+        ok = ipv4(w, &p, d, len);
+    else if (type == 0x86dd)
+        ok = ipv6(w, &p, d, len);
+    else if (type == 0x0806) {
+        arp(w, d, len, vlan, ts);
+        return;
+    } else {
+        w->counters[C_LAYER2]++;
+        for (int i = 0; has_mac && i < w->nethertype; i++)
+            if (w->ethertype[i] == type && w->spec[w->ethertype_app[i]].mode != MODE_NONE && len) {
+                StationKey key = {src_mac};
+                int created;
+                int64_t s = table_upsert(&w->station, &key, &created);
+                if (s >= 0)
+                    see_message(w, (uint32_t)s, 2, w->ethertype_app[i], d, len,
+                                (uint32_t)(d - chunk), ts, 0, 0);
+            }
+        return;
+    }
+    if (ok < 0)
+        return;
+    size_t alen = p.family == 4 ? 4 : 16;
+    static const uint8_t zero[16] = {0};
+    /* 0.0.0.0 / :: senders (DHCP discover, DAD) bind nothing; neither do
+     * multicast source MACs, which no real station sends from. */
+    if (has_mac && !(src_mac & 0x010000000000ULL) && memcmp(p.src, zero, alen) != 0)
+        see_binding(w, src_mac, vlan, p.family, p.src, ts, 1);
+    see_conversation(w, &p, wirelen, ts, vlan, chunk);
+}
+
+static void ethernet(Walker *w, const uint8_t *d, uint32_t len, uint32_t wirelen, int64_t ts,
+                     const uint8_t *chunk)
+{
+    if (len < 14) {
+        w->counters[C_TRUNCATED]++;
+        return;
+    }
+    uint64_t src = mac48(d + 6);
+    uint16_t type = be16(d + 12);
+    uint32_t off = 14;
+    uint16_t vlan = 0;
+    for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
+        if (off + 4 > len) {
+            w->counters[C_TRUNCATED]++;
+            return;
+        }
+        vlan = be16(d + off) & 0x0fff; /* the innermost tag wins */
+        type = be16(d + off + 2);
+        off += 4;
+        if (tags == 0)
+            w->counters[C_VLAN_TAGGED]++;
+    }
+    if (type <= 1500) { /* IEEE 802.3 length: LLC, maybe SNAP */
+        if (off + 8 <= len && d[off] == 0xaa && d[off + 1] == 0xaa && d[off + 2] == 0x03) {
+            type = be16(d + off + 6);
+            off += 8;
+        } else {
+            see_station(w, src, vlan, wirelen, ts, -1);
+            w->counters[C_LAYER2]++;
+            return;
+        }
+    }
+    network(w, type, d + off, len - off, 1, src, vlan, wirelen, ts, chunk);
+}
+
+static void frame(Walker *w, int linktype, const uint8_t *d, uint32_t len, uint32_t wirelen,
+                  int64_t ts, const uint8_t *chunk)
+{
+    w->counters[C_PACKETS]++;
+    w->counters[C_BYTES] += wirelen;
+    if (w->counters[C_PACKETS] == 1 || ts < w->first_ns)
+        w->first_ns = ts;
+    if (w->counters[C_PACKETS] == 1 || ts > w->last_ns)
+        w->last_ns = ts;
+    if (len == 0) {
+        w->counters[C_EMPTY]++;
+        return;
+    }
+    switch (linktype) {
+    case 1: /* Ethernet */
+        ethernet(w, d, len, wirelen, ts, chunk);
+        return;
+    case 113: /* Linux cooked v1 */
+        if (len < 16) {
+            w->counters[C_TRUNCATED]++;
+            return;
+        }
+        network(w, be16(d + 14), d + 16, len - 16, be16(d + 2) == 1 && be16(d + 4) == 6,
+                mac48(d + 6), 0, wirelen, ts, chunk);
+        return;
+    case 276: /* Linux cooked v2 */
+        if (len < 20) {
+            w->counters[C_TRUNCATED]++;
+            return;
+        }
+        network(w, be16(d), d + 20, len - 20, be16(d + 8) == 1 && d[11] == 6, mac48(d + 12), 0,
+                wirelen, ts, chunk);
+        return;
+    case 101: /* raw IP */
+    case 12:
+    case 14:
+        if ((d[0] >> 4) == 4 || (d[0] >> 4) == 6) {
+            network(w, (d[0] >> 4) == 4 ? 0x0800 : 0x86dd, d, len, 0, 0, 0, wirelen, ts, chunk);
+            return;
+        }
+        w->counters[C_UNDECODED]++;
+        return;
+    case 228:
+        network(w, 0x0800, d, len, 0, 0, 0, wirelen, ts, chunk);
+        return;
+    case 229:
+        network(w, 0x86dd, d, len, 0, 0, 0, wirelen, ts, chunk);
+        return;
+    case 0:   /* BSD loopback: address family in the writer's byte order */
+    case 108: /* OpenBSD loopback: network byte order */
+    {
+        if (len < 4) {
+            w->counters[C_TRUNCATED]++;
+            return;
+        }
+        uint32_t fam = be32(d);
+        if (linktype == 0 && fam > 0xffff)
+            fam = __builtin_bswap32(fam);
+        if (fam == 2)
+            network(w, 0x0800, d + 4, len - 4, 0, 0, 0, wirelen, ts, chunk);
+        else if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
+            network(w, 0x86dd, d + 4, len - 4, 0, 0, 0, wirelen, ts, chunk);
+        else
+            w->counters[C_UNDECODED]++;
+        return;
+    }
+    default:
+        w->counters[C_UNSUPPORTED_LINK]++;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* record walks                                                        */
+
+enum { WALK_MORE = 0, WALK_META = 1, WALK_DAMAGED = 2, WALK_NOMEM = 3 };
+
+/* walk_pcap(buffer, swapped, nano, linktype, snaplen, limit)
+ * -> (consumed, status, claimed_length, 0) */
+static PyObject *walk_pcap(Walker *w, PyObject *args)
+{
+    Py_buffer buf;
+    int swapped, nano, linktype;
+    unsigned int snaplen, limit;
+    if (!PyArg_ParseTuple(args, "y*ppiII", &buf, &swapped, &nano, &linktype, &snaplen, &limit))
+        return NULL;
+    const uint8_t *d = buf.buf;
+    size_t n = (size_t)buf.len, off = 0;
+    int status = WALK_MORE;
+    unsigned long claimed = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    while (off + 16 <= n) {
+        uint32_t sec = rd32(d + off, swapped), frac = rd32(d + off + 4, swapped);
+        uint32_t caplen = rd32(d + off + 8, swapped), wirelen = rd32(d + off + 12, swapped);
+        if (caplen > limit) {
+            status = WALK_DAMAGED;
+            claimed = caplen;
+            break;
+        }
+        if (off + 16 + caplen > n)
+            break;
+        if (caplen > snaplen)
+            w->counters[C_OVER_SNAPLEN]++;
+        if (wirelen < caplen)
+            wirelen = caplen;
+        int64_t ts = (int64_t)sec * 1000000000LL + (nano ? (int64_t)frac : (int64_t)frac * 1000);
+        frame(w, linktype, d + off + 16, caplen, wirelen, ts, d);
+        off += 16 + caplen;
+        if (w->oom) {
+            status = WALK_NOMEM;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&buf);
+    return Py_BuildValue("(nikk)", (Py_ssize_t)off, status, claimed, 0ul);
+}
+
+static int64_t pcapng_ns(const Interface *ifc, uint64_t ts)
+{
+    switch (ifc->mode) {
+    case 0:
+        return (int64_t)(ts * (uint64_t)ifc->mul);
+    case 1:
+        return (int64_t)(ts / (uint64_t)ifc->div);
+    default:
+        return (int64_t)(((unsigned __int128)ts * 1000000000u) >> ifc->shift);
+    }
+}
+
+/* walk_pcapng(buffer, swapped, interfaces, limit)
+ * -> (consumed, status, block_type, block_length); stops before any block
+ * that is not a packet block (SHB, IDB, statistics ...) for Python to read. */
+static PyObject *walk_pcapng(Walker *w, PyObject *args)
+{
+    Py_buffer buf, ifbuf;
+    int swapped;
+    unsigned int limit;
+    if (!PyArg_ParseTuple(args, "y*py*I", &buf, &swapped, &ifbuf, &limit))
+        return NULL;
+    const uint8_t *d = buf.buf;
+    const Interface *ifs = ifbuf.buf;
+    size_t nif = (size_t)ifbuf.len / sizeof(Interface);
+    size_t n = (size_t)buf.len, off = 0;
+    int status = WALK_MORE;
+    unsigned long btype = 0, blen = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    while (off + 12 <= n) {
+        uint32_t type = rd32(d + off, swapped), len = rd32(d + off + 4, swapped);
+        btype = type;
+        blen = len;
+        if (type == 0x0A0D0D0A) { /* section header: Python reads its byte order */
+            status = WALK_META;
+            break;
+        }
+        if (len < 12 || (len & 3) || len > limit) {
+            status = WALK_DAMAGED;
+            break;
+        }
+        if (off + len > n)
+            break;
+        if (rd32(d + off + len - 4, swapped) != len) {
+            status = WALK_DAMAGED;
+            break;
+        }
+        const uint8_t *b = d + off + 8;
+        uint32_t body = len - 12;
+        if (type == 6 || type == 2) { /* enhanced / obsolete packet block */
+            if (body < 20) {
+                status = WALK_DAMAGED;
+                break;
+            }
+            uint32_t iface = type == 6 ? rd32(b, swapped) : rd16(b, swapped);
+            uint64_t ts = ((uint64_t)rd32(b + 4, swapped) << 32) | rd32(b + 8, swapped);
+            uint32_t caplen = rd32(b + 12, swapped), wirelen = rd32(b + 16, swapped);
+            if (caplen > body - 20) {
+                status = WALK_DAMAGED;
+                break;
+            }
+            if (iface >= nif) {
+                w->counters[C_PACKETS]++;
+                w->counters[C_BAD_INTERFACE]++;
+            } else {
+                if (wirelen < caplen)
+                    wirelen = caplen;
+                frame(w, ifs[iface].linktype, b + 20, caplen, wirelen, pcapng_ns(&ifs[iface], ts),
+                      d);
+            }
+        } else if (type == 3) { /* simple packet block: interface 0, no timestamp */
+            if (body < 4 || nif == 0) {
+                status = WALK_DAMAGED;
+                break;
+            }
+            uint32_t wirelen = rd32(b, swapped);
+            uint32_t caplen = wirelen;
+            if (ifs[0].snaplen && caplen > ifs[0].snaplen)
+                caplen = ifs[0].snaplen;
+            if (caplen > body - 4)
+                caplen = body - 4;
+            frame(w, ifs[0].linktype, b + 4, caplen, wirelen, w->last_ns, d);
+        } else {
+            status = WALK_META;
+            break;
+        }
+        off += len;
+        if (w->oom) {
+            status = WALK_NOMEM;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&ifbuf);
+    return Py_BuildValue("(nikk)", (Py_ssize_t)off, status, btype, blen);
+}
+
+/* ------------------------------------------------------------------ */
+/* configuration and export                                            */
+
+/* configure(tcp_ports, udp_ports, specs, signatures, ethertypes)
+ * tcp_ports/udp_ports: 65536 bytes, app id per port; specs: 256 x 4 bytes
+ * (mode, skip, len, 0); signatures: n x sizeof(Signature); ethertypes:
+ * n x (uint16 type, uint8 app, uint8 0). */
+static PyObject *configure(Walker *w, PyObject *args)
+{
+    Py_buffer tcp, udp, spec, sig, eth;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &tcp, &udp, &spec, &sig, &eth))
+        return NULL;
+    PyObject *result = NULL;
+    if (tcp.len != 65536 || udp.len != 65536 || spec.len != (Py_ssize_t)sizeof(w->spec) ||
+        sig.len % (Py_ssize_t)sizeof(Signature) || sig.len / (Py_ssize_t)sizeof(Signature) > MAX_SIGNATURES ||
+        eth.len % 4 || eth.len / 4 > MAX_ETHERTYPE_APPS) {
+        PyErr_SetString(PyExc_ValueError, "configure: tables of the wrong size");
+        goto done;
+    }
+    memcpy(w->tcp_app, tcp.buf, 65536);
+    memcpy(w->udp_app, udp.buf, 65536);
+    memcpy(w->spec, spec.buf, sizeof(w->spec));
+    w->nsig = (int)(sig.len / (Py_ssize_t)sizeof(Signature));
+    memcpy(w->sig, sig.buf, (size_t)sig.len);
+    w->nethertype = (int)(eth.len / 4);
+    for (int i = 0; i < w->nethertype; i++) {
+        const uint8_t *e = (const uint8_t *)eth.buf + i * 4;
+        memcpy(&w->ethertype[i], e, 2);
+        w->ethertype_app[i] = e[2];
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&tcp);
+    PyBuffer_Release(&udp);
+    PyBuffer_Release(&spec);
+    PyBuffer_Release(&sig);
+    PyBuffer_Release(&eth);
+    return result;
+}
+
+static PyObject *table_bytes(const Table *t)
+{
+    return PyBytes_FromStringAndSize((const char *)t->entries, (Py_ssize_t)(t->count * t->entry_size));
+}
+
+static PyObject *conversations(Walker *w, PyObject *unused) { return table_bytes(&w->conv); }
+static PyObject *bindings(Walker *w, PyObject *unused) { return table_bytes(&w->bind); }
+static PyObject *stations(Walker *w, PyObject *unused) { return table_bytes(&w->station); }
+static PyObject *groups(Walker *w, PyObject *unused) { return table_bytes(&w->group); }
+
+static PyObject *take_events(Walker *w, PyObject *unused)
+{
+    PyObject *r = PyBytes_FromStringAndSize((const char *)w->events, (Py_ssize_t)(w->nevents * sizeof(Event)));
+    w->nevents = 0;
+    return r;
+}
+
+static PyObject *entry_at(const Table *t, PyObject *arg)
+{
+    Py_ssize_t i = PyLong_AsSsize_t(arg);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    if (i < 0 || (size_t)i >= t->count) {
+        PyErr_SetString(PyExc_IndexError, "no such entry");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize((const char *)t->entries + (size_t)i * t->entry_size,
+                                     (Py_ssize_t)t->entry_size);
+}
+
+static PyObject *conversation(Walker *w, PyObject *arg) { return entry_at(&w->conv, arg); }
+static PyObject *station(Walker *w, PyObject *arg) { return entry_at(&w->station, arg); }
+
+static PyObject *counters(Walker *w, PyObject *unused)
+{
+    PyObject *list = PyList_New(C_NCOUNTERS);
+    if (!list)
+        return NULL;
+    for (int i = 0; i < C_NCOUNTERS; i++)
+        PyList_SET_ITEM(list, i, PyLong_FromUnsignedLongLong(w->counters[i]));
+    return Py_BuildValue("(NLL)", list, (long long)w->first_ns, (long long)w->last_ns);
+}
+
+static PyObject *reset(Walker *w, PyObject *unused)
+{
+    table_clear(&w->conv);
+    table_clear(&w->bind);
+    table_clear(&w->station);
+    table_clear(&w->group);
+    memset(w->frag, 0, sizeof(w->frag));
+    memset(w->counters, 0, sizeof(w->counters));
+    w->first_ns = w->last_ns = 0;
+    w->nevents = 0;
+    w->oom = 0;
+    if (!w->conv.entries || !w->bind.entries || !w->station.entries || !w->group.entries)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *sizes(PyObject *unused, PyObject *unused2)
+{
+    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "conversation", (Py_ssize_t)sizeof(ConvEntry),
+                         "binding", (Py_ssize_t)sizeof(BindEntry), "station",
+                         (Py_ssize_t)sizeof(StationEntry), "group", (Py_ssize_t)sizeof(GroupEntry),
+                         "event", (Py_ssize_t)sizeof(Event), "interface", (Py_ssize_t)sizeof(Interface),
+                         "signature", (Py_ssize_t)sizeof(Signature));
+}
+
+static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
+{
+    if (table_init(&w->conv, sizeof(ConvEntry), sizeof(ConvKey)) < 0 ||
+        table_init(&w->bind, sizeof(BindEntry), sizeof(BindKey)) < 0 ||
+        table_init(&w->station, sizeof(StationEntry), sizeof(StationKey)) < 0 ||
+        table_init(&w->group, sizeof(GroupEntry), sizeof(GroupKey)) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void walker_dealloc(Walker *w)
+{
+    table_free(&w->conv);
+    table_free(&w->bind);
+    table_free(&w->station);
+    table_free(&w->group);
+    free(w->events);
+    Py_TYPE(w)->tp_free((PyObject *)w);
+}
+
+static PyMethodDef walker_methods[] = {
+    {"configure", (PyCFunction)configure, METH_VARARGS, "Load protocol port tables and specs."},
+    {"walk_pcap", (PyCFunction)walk_pcap, METH_VARARGS, "Walk classic pcap records."},
+    {"walk_pcapng", (PyCFunction)walk_pcapng, METH_VARARGS, "Walk pcapng packet blocks."},
+    {"conversations", (PyCFunction)conversations, METH_NOARGS, "Conversation entries."},
+    {"bindings", (PyCFunction)bindings, METH_NOARGS, "MAC/IP binding entries."},
+    {"stations", (PyCFunction)stations, METH_NOARGS, "Station (MAC) entries."},
+    {"groups", (PyCFunction)groups, METH_NOARGS, "Message group entries."},
+    {"take_events", (PyCFunction)take_events, METH_NOARGS, "New message events since last call."},
+    {"conversation", (PyCFunction)conversation, METH_O, "One conversation entry."},
+    {"station", (PyCFunction)station, METH_O, "One station entry."},
+    {"counters", (PyCFunction)counters, METH_NOARGS, "Counters and time span."},
+    {"reset", (PyCFunction)reset, METH_NOARGS, "Forget everything."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject WalkerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "otseam.decode._framewalk.Walker",
+    .tp_basicsize = sizeof(Walker),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Walks capture records and aggregates frames into tables.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)walker_init,
+    .tp_dealloc = (destructor)walker_dealloc,
+    .tp_methods = walker_methods,
+};
+
+static PyMethodDef module_methods[] = {
+    {"sizes", (PyCFunction)sizes, METH_NOARGS, "Sizes of the exported C structures."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_framewalk", "Compiled capture walk and frame aggregation.", -1,
+    module_methods,
+};
+
+PyMODINIT_FUNC PyInit__framewalk(void)
+{
+    if (PyType_Ready(&WalkerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&WalkerType);
+    if (PyModule_AddObject(m, "Walker", (PyObject *)&WalkerType) < 0) {
+        Py_DECREF(&WalkerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,45 @@
+"""Address text from the walker's binary forms, vectorised over whole tables."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+
+__all__ = ["address_text", "ip_text", "mac_text", "macs_text"]
+
+
+def ip_text(family: int, raw: bytes) -> str:
+    """'10.0.0.1' or '2001:db8::1' from 16 walker bytes."""
+    if family == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[:4])
+    return socket.inet_ntop(socket.AF_INET6, raw[:16])
+
+
+def mac_text(mac: int) -> str:
+    """'00:1b:1b:01:02:03' from the walker's 48-bit integer."""
+    return ":".join(f"{(mac >> shift) & 0xFF:02x}" for shift in range(40, -8, -8))
+
+
+def address_text(family: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Text for every row of (family, 16-byte address) arrays, formatting
+    each distinct address once."""
+    out = np.empty(len(family), dtype=object)
+    if not len(family):
+        return out
+    keys = np.ascontiguousarray(raw).view(np.dtype((np.void, 16))).ravel()
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    fam_of = np.zeros(len(uniq), dtype=np.uint8)
+    fam_of[inverse] = family
+    texts = np.array(
+        [ip_text(int(f), bytes(u)) for f, u in zip(fam_of, uniq, strict=True)], dtype=object
+    )
+    out[:] = texts[inverse.ravel()]
+    return out
+
+
+def macs_text(macs: np.ndarray) -> np.ndarray:
+    """Text for an array of 48-bit MAC integers."""
+    uniq, inverse = np.unique(macs, return_inverse=True)
+    texts = np.array([mac_text(int(m)) for m in uniq], dtype=object)
+    return texts[inverse.ravel()] if len(macs) else np.empty(0, dtype=object)

@@ -1,0 +1,199 @@
+"""Numpy views of the tables the compiled walker fills (see ``_framewalk.c``).
+
+Each dtype mirrors one C structure field for field; ``check_layout`` fails
+loudly at import if the two ever disagree.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Final
+
+import numpy as np
+
+from otseam.decode import _framewalk
+
+__all__ = [
+    "BINDING",
+    "CONVERSATION",
+    "EVENT",
+    "GROUP",
+    "INTERFACE",
+    "SIGNATURE",
+    "STATION",
+    "Counter",
+    "L2Kind",
+    "WalkStatus",
+]
+
+CONVERSATION: Final = np.dtype(
+    [
+        ("a", "u1", 16),
+        ("b", "u1", 16),
+        ("port_a", "<u2"),
+        ("port_b", "<u2"),
+        ("family", "u1"),
+        ("proto", "u1"),
+        ("_pad0", "u1", 2),
+        ("pkts_ab", "<u8"),
+        ("pkts_ba", "<u8"),
+        ("bytes_ab", "<u8"),
+        ("bytes_ba", "<u8"),
+        ("first_ns", "<i8"),
+        ("last_ns", "<i8"),
+        ("flags_ab", "u1"),
+        ("flags_ba", "u1"),
+        ("syn_side", "u1"),
+        ("app", "u1"),
+        ("_sig", "u1"),
+        ("_pad1", "u1"),
+        ("vlan", "<u2"),
+    ]
+)
+
+BINDING: Final = np.dtype(
+    [
+        ("addr", "u1", 16),
+        ("mac", "<u8"),
+        ("vlan", "<u2"),
+        ("family", "u1"),
+        ("_pad0", "u1", 5),
+        ("pkts", "<u8"),
+        ("first_ns", "<i8"),
+        ("last_ns", "<i8"),
+        ("sources", "u1"),
+        ("_pad1", "u1", 7),
+    ]
+)
+
+
+class L2Kind(IntEnum):
+    """Layer-2 industrial ethertypes counted per station, in C order."""
+
+    PROFINET = 0  # 0x8892
+    GOOSE = 1  # 0x88b8
+    SV = 2  # 0x88ba
+    ETHERCAT = 3  # 0x88a4
+    POWERLINK = 4  # 0x88ab
+    LLDP = 5  # 0x88cc
+
+
+STATION: Final = np.dtype(
+    [
+        ("mac", "<u8"),
+        ("pkts", "<u8"),
+        ("bytes", "<u8"),
+        ("first_ns", "<i8"),
+        ("last_ns", "<i8"),
+        ("l2", "<u8", len(L2Kind)),
+        ("vlan", "<u2"),
+        ("_pad", "u1", 6),
+    ]
+)
+
+GROUP: Final = np.dtype(
+    [
+        ("owner", "<u4"),
+        ("dir", "u1"),
+        ("app", "u1"),
+        ("_pad", "<u2"),
+        ("digest", "<u8"),
+        ("count", "<u8"),
+        ("first_ns", "<i8"),
+        ("last_ns", "<i8"),
+    ]
+)
+
+EVENT: Final = np.dtype(
+    [
+        ("ts", "<i8"),
+        ("group", "<u4"),
+        ("offset", "<u4"),
+        ("length", "<u4"),
+        ("seq", "<u4"),
+        ("owner", "<u4"),
+        ("dir", "u1"),
+        ("app", "u1"),
+        ("tcp_flags", "u1"),
+        ("_pad", "u1"),
+    ]
+)
+
+INTERFACE: Final = np.dtype(
+    [
+        ("linktype", "<i4"),
+        ("snaplen", "<u4"),
+        ("mode", "<i4"),
+        ("shift", "<i4"),
+        ("mul", "<i8"),
+        ("div", "<i8"),
+    ]
+)
+
+SIGNATURE: Final = np.dtype(
+    [
+        ("proto", "u1"),
+        ("app", "u1"),
+        ("offset", "u1"),
+        ("length", "u1"),
+        ("value", "u1", 8),
+        ("mask", "u1", 8),
+        ("min_payload", "<u2"),
+    ]
+)
+
+
+class Counter(IntEnum):
+    """Walker counters, in C order."""
+
+    PACKETS = 0
+    BYTES = 1
+    IPV4 = 2
+    IPV6 = 3
+    ARP = 4
+    TCP = 5
+    UDP = 6
+    ICMP = 7
+    OTHER_IP = 8
+    LAYER2 = 9
+    UNDECODED = 10
+    TRUNCATED = 11
+    FRAGMENTS = 12
+    EMPTY = 13
+    OVER_SNAPLEN = 14
+    UNSUPPORTED_LINK = 15
+    BAD_INTERFACE = 16
+    EVENTS = 17
+    VLAN_TAGGED = 18
+
+
+class WalkStatus(IntEnum):
+    """Why a walk call returned."""
+
+    MORE = 0  # the chunk ended; feed more bytes
+    META = 1  # a pcapng block for Python to read
+    DAMAGED = 2  # a record that cannot be framed
+    NOMEM = 3  # the tables could not grow
+
+
+def check_layout() -> None:
+    """Fail at import if the dtypes and the C structures disagree."""
+    sizes = _framewalk.sizes()
+    expected = {
+        "conversation": CONVERSATION,
+        "binding": BINDING,
+        "station": STATION,
+        "group": GROUP,
+        "event": EVENT,
+        "interface": INTERFACE,
+        "signature": SIGNATURE,
+    }
+    for name, dtype in expected.items():
+        if sizes[name] != dtype.itemsize:
+            raise RuntimeError(
+                f"otseam build mismatch: C {name} is {sizes[name]} bytes, "
+                f"numpy view {dtype.itemsize}; reinstall otseam"
+            )
+
+
+check_layout()

@@ -1,0 +1,160 @@
+"""EtherNet/IP encapsulation (ODVA, The CIP Networks Library Volume 2,
+chapter 2) and its ListIdentity command (section 2-4.2).
+
+The 24-byte encapsulation header is command, length, session handle,
+status, sender context and options, all little-endian. A ListIdentity
+request has no data; a reply carries a CIP Identity item (type 0x0C) with
+the device's vendor id, device type, product code, revision, serial number
+and product name. Requests and replies are recognised by content, not by
+port, because replies to a broadcast request come back in either direction.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Final
+
+from otseam.model.observations import (
+    Identity,
+    Malformed,
+    MessageContext,
+    Observation,
+    Operation,
+    ProtocolRole,
+)
+from otseam.protocols.registry import ProtocolSpec, Signature
+
+__all__ = ["COMMANDS", "DEVICE_TYPES", "PROTOCOL", "VENDORS", "dissect"]
+
+PORT: Final = 44818
+LIST_IDENTITY: Final = 0x0063
+IDENTITY_ITEM: Final = 0x000C
+
+COMMANDS: Final[dict[int, tuple[str, str]]] = {
+    0x0000: ("NOP", "other"),
+    0x0004: ("ListServices", "identify"),
+    0x0063: ("ListIdentity", "identify"),
+    0x0064: ("ListInterfaces", "identify"),
+    0x0065: ("RegisterSession", "session"),
+    0x0066: ("UnRegisterSession", "session"),
+    0x006F: ("SendRRData", "message"),
+    0x0070: ("SendUnitData", "message"),
+    0x0072: ("IndicateStatus", "other"),
+    0x0073: ("Cancel", "other"),
+}
+
+# CIP device profiles (Volume 1, chapter 6).
+DEVICE_TYPES: Final[dict[int, str]] = {
+    0x00: "Generic Device",
+    0x02: "AC Drive",
+    0x03: "Motor Overload",
+    0x04: "Limit Switch",
+    0x05: "Inductive Proximity Switch",
+    0x06: "Photoelectric Sensor",
+    0x07: "General Purpose Discrete I/O",
+    0x09: "Resolver",
+    0x0C: "Communications Adapter",
+    0x0E: "Programmable Logic Controller",
+    0x10: "Position Controller",
+    0x13: "DC Drive",
+    0x15: "Contactor",
+    0x16: "Motor Starter",
+    0x17: "Soft Start",
+    0x18: "Human-Machine Interface",
+    0x1A: "Mass Flow Controller",
+    0x1B: "Pneumatic Valve",
+    0x22: "Encoder",
+    0x23: "Safety Discrete I/O Device",
+    0x25: "CIP Motion Drive",
+    0x2B: "Generic Device (keyable)",
+    0x2C: "Managed Ethernet Switch",
+}
+
+VENDORS: Final[dict[int, str]] = {
+    1: "Rockwell Automation/Allen-Bradley",
+}
+
+
+def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
+    """Observations from one encapsulation message."""
+    if len(message) < 24:
+        yield Malformed(ctx.src, ctx.dst, "enip", "shorter than the 24-byte header", message)
+        return
+    command, length = struct.unpack_from("<HH", message, 0)
+    name, operation = COMMANDS.get(command, (f"unknown-{command}", "unknown"))
+    data = message[24 : 24 + length]
+    if command == LIST_IDENTITY and length:
+        identity = _identity_item(data)
+        if identity is None:
+            yield Malformed(ctx.src, ctx.dst, "enip", "ListIdentity reply without a valid "
+                            "CIP Identity item", message[:128])
+            return
+        yield Identity(ctx.src, "enip", identity)
+        yield ProtocolRole(ctx.src, "enip", "server")
+        yield ProtocolRole(ctx.dst, "enip", "client")
+        return
+    if _is_request(command, length, ctx):
+        yield Operation(ctx.src, ctx.dst, "enip", operation, command, name)
+        yield ProtocolRole(ctx.dst, "enip", "server")
+        yield ProtocolRole(ctx.src, "enip", "client")
+
+
+def _is_request(command: int, length: int, ctx: MessageContext) -> bool:
+    if command in (0x0004, 0x0063, 0x0064):
+        return length == 0  # list requests carry no data
+    if ctx.dport == PORT and ctx.sport != PORT:
+        return True
+    return ctx.sport != PORT and ctx.dport < ctx.sport
+
+
+def _identity_item(data: bytes) -> tuple[tuple[str, str], ...] | None:
+    if len(data) < 2:
+        return None
+    (count,) = struct.unpack_from("<H", data, 0)
+    pos = 2
+    for _ in range(min(count, 16)):
+        if pos + 4 > len(data):
+            return None
+        item_type, item_len = struct.unpack_from("<HH", data, pos)
+        body = data[pos + 4 : pos + 4 + item_len]
+        pos += 4 + item_len
+        if item_type == IDENTITY_ITEM and len(body) >= 33:
+            return _identity(body)
+    return None
+
+
+def _identity(body: bytes) -> tuple[tuple[str, str], ...]:
+    # version(2) sockaddr(16, big-endian) vendor(2) type(2) product(2)
+    # revision(1+1) status(2) serial(4) name(short string) state(1)
+    vendor, dtype, product, major, minor, _status, serial = struct.unpack_from(
+        "<HHHBBHI", body, 18
+    )
+    name_len = body[32]
+    product_name = body[33 : 33 + name_len].decode("latin-1").strip("\x00 ")
+    return (
+        ("vendor_id", str(vendor)),
+        ("vendor", VENDORS.get(vendor, f"unknown-{vendor}")),
+        ("device_type_id", str(dtype)),
+        ("device_type", DEVICE_TYPES.get(dtype, f"unknown-{dtype}")),
+        ("product_code", str(product)),
+        ("firmware", f"{major}.{minor:03d}"),
+        ("serial", f"0x{serial:08x}"),
+        ("product", product_name),
+    )
+
+
+PROTOCOL: Final = ProtocolSpec(
+    name="enip",
+    title="EtherNet/IP",
+    tcp_ports=(PORT,),
+    udp_ports=(PORT,),
+    signatures=(
+        # ListIdentity with status 0 and zero options, on any port
+        Signature("udp", 0, b"\x63\x00", min_payload=24),
+    ),
+    dissector=dissect,
+    mode="representative",
+    key_len=4,  # command and length; session and sender context vary
+    doc="docs/protocols/enip.md",
+)

@@ -1,0 +1,137 @@
+"""The one place where application protocols are declared.
+
+Each protocol module defines ``PROTOCOL = ProtocolSpec(...)`` once: its name,
+the transports and ports it uses, payload signatures for when it runs on an
+unusual port, and its dissector. ``REGISTRY`` lists them; the compiled walker
+is configured from it, so a protocol is added by writing its module and
+naming it here.
+
+How dissection is sampled: a dissector sees one representative message per
+group, a group being (conversation, direction, protocol, digest of the first
+``key_len`` bytes after ``key_skip`` plus the message length); the
+group's count multiplies what it reports. ``key_skip`` hides per-message
+counters (a Modbus transaction id) so that a polling loop collapses into a
+handful of groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import numpy as np
+
+from otseam.decode.layout import SIGNATURE
+from otseam.model.observations import MessageContext, Observation
+
+__all__ = [
+    "REGISTRY",
+    "Dissector",
+    "ProtocolSpec",
+    "Registry",
+    "Signature",
+]
+
+Dissector = Callable[[bytes, MessageContext], Iterable[Observation]]
+Mode = Literal["none", "representative", "stream"]
+_MODES: Final = {"none": 0, "representative": 1, "stream": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """Payload bytes that identify a protocol on any port: ``payload[offset:]``
+    masked with ``mask`` equals ``value``; checked on the first message of a
+    conversation that no port identified."""
+
+    transport: Literal["tcp", "udp"]
+    offset: int
+    value: bytes
+    mask: bytes = b""
+    min_payload: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolSpec:
+    """One application protocol, declared once."""
+
+    name: str
+    title: str
+    tcp_ports: tuple[int, ...] = ()
+    udp_ports: tuple[int, ...] = ()
+    ethertypes: tuple[int, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    dissector: Dissector | None = None
+    mode: Mode = "none"
+    key_skip: int = 0
+    key_len: int = 16
+    doc: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Registry:
+    """Protocols by name and by the small integer id the walker uses."""
+
+    def __init__(self, specs: Iterable[ProtocolSpec]) -> None:
+        self.specs: list[ProtocolSpec] = list(specs)
+        if len(self.specs) > 254:
+            raise ValueError("at most 254 protocols fit the walker's id byte")
+        names = [s.name for s in self.specs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"protocol declared twice: {names}")
+        self.by_name = {s.name: s for s in self.specs}
+
+    def app_id(self, name: str) -> int:
+        return self.specs.index(self.by_name[name]) + 1
+
+    def spec_of(self, app_id: int) -> ProtocolSpec | None:
+        return self.specs[app_id - 1] if 0 < app_id <= len(self.specs) else None
+
+    def name_of(self, app_id: int) -> str | None:
+        spec = self.spec_of(app_id)
+        return spec.name if spec else None
+
+    def walker_tables(self, dissect: bool = True) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+        """Port tables, dissect specs, signatures and ethertypes for the walker."""
+        tcp = np.zeros(65536, dtype=np.uint8)
+        udp = np.zeros(65536, dtype=np.uint8)
+        specs = np.zeros((256, 4), dtype=np.uint8)
+        signatures = []
+        ethertypes = bytearray()
+        for app, spec in enumerate(self.specs, start=1):
+            for port in spec.tcp_ports:
+                tcp[port] = tcp[port] or app
+            for port in spec.udp_ports:
+                udp[port] = udp[port] or app
+            if dissect and spec.dissector is not None:
+                specs[app] = (_MODES[spec.mode], spec.key_skip, min(spec.key_len, 255), 0)
+            for sig in spec.signatures:
+                row = np.zeros(1, dtype=SIGNATURE)
+                mask = sig.mask or b"\xff" * len(sig.value)
+                row["proto"] = 6 if sig.transport == "tcp" else 17
+                row["app"] = app
+                row["offset"] = sig.offset
+                row["length"] = len(sig.value)
+                row["value"][0, : len(sig.value)] = list(sig.value)
+                row["mask"][0, : len(mask)] = list(mask)
+                row["min_payload"] = sig.min_payload
+                signatures.append(row.tobytes())
+            for ethertype in spec.ethertypes:
+                ethertypes += ethertype.to_bytes(2, "little") + bytes([app, 0])
+        return (
+            tcp.tobytes(),
+            udp.tobytes(),
+            specs.tobytes(),
+            b"".join(signatures),
+            bytes(ethertypes),
+        )
+
+
+def _build() -> Registry:
+    # Protocol modules import this module for ProtocolSpec; import them late.
+    from otseam.protocols import enip, modbus, wellknown
+
+    return Registry([modbus.PROTOCOL, enip.PROTOCOL, *wellknown.PROTOCOLS])
+
+
+REGISTRY: Final = _build()

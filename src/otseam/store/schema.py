@@ -1,0 +1,217 @@
+"""The store's tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Facts tables hold what captures showed, merged across captures (counters
+add, first/last seen widen): conversations, bindings (MAC/IP pairs),
+stations (MACs), operations, identities, protocol roles, malformed messages.
+The asset tables are derived from the facts by ``otseam.analysis.assets``
+after every ingest. Times are integers: nanoseconds since the Unix epoch.
+Changing a table means a new Alembic revision in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "SCHEMA_REVISION",
+    "asset_addresses",
+    "asset_protocols",
+    "assets",
+    "bindings",
+    "captures",
+    "conversations",
+    "identities",
+    "malformed",
+    "metadata",
+    "operations",
+    "protocol_roles",
+    "stations",
+]
+
+SCHEMA_REVISION: Final = "0001"
+
+metadata = MetaData()
+
+
+def _seen() -> list[Column[int]]:
+    return [
+        Column("first_seen", BigInteger, nullable=False),
+        Column("last_seen", BigInteger, nullable=False),
+    ]
+
+
+captures = Table(
+    "captures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("content_hash", String(80), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("file_format", String(16), nullable=False),
+    Column("packets", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("first_seen", BigInteger),
+    Column("last_seen", BigInteger),
+    Column("counters", Text, nullable=False),
+    Column("problems", Text, nullable=False),
+    Column("ingested_at", String(32), nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transport", String(8), nullable=False),
+    Column("a", String(45), nullable=False),
+    Column("a_port", Integer, nullable=False),
+    Column("b", String(45), nullable=False),
+    Column("b_port", Integer, nullable=False),
+    Column("a_to_b_packets", BigInteger, nullable=False),
+    Column("b_to_a_packets", BigInteger, nullable=False),
+    Column("a_to_b_bytes", BigInteger, nullable=False),
+    Column("b_to_a_bytes", BigInteger, nullable=False),
+    *_seen(),
+    Column("initiator", String(1)),
+    Column("a_tcp_flags", Integer, nullable=False),
+    Column("b_tcp_flags", Integer, nullable=False),
+    Column("app_protocol", String(32)),
+    Column("vlan", Integer, nullable=False),
+    UniqueConstraint("transport", "a", "a_port", "b", "b_port", name="uq_conversation"),
+)
+
+bindings = Table(
+    "bindings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ip", String(45), nullable=False),
+    Column("mac", String(17), nullable=False),
+    Column("vlan", Integer, nullable=False),
+    Column("packets", BigInteger, nullable=False),
+    *_seen(),
+    Column("sources", Integer, nullable=False),  # bit 0: IP sender, bit 1: ARP sender
+    UniqueConstraint("ip", "mac", "vlan", name="uq_binding"),
+)
+
+L2_KINDS: Final = ("profinet", "goose", "sv", "ethercat", "powerlink", "lldp")
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mac", String(17), nullable=False, unique=True),
+    Column("packets", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    *_seen(),
+    Column("vlan", Integer, nullable=False),
+    *[Column(f"{kind}_frames", BigInteger, nullable=False) for kind in L2_KINDS],
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("src", String(45), nullable=False),
+    Column("dst", String(45), nullable=False),
+    Column("protocol", String(32), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("code", Integer, nullable=False),
+    Column("code_name", String(160), nullable=False),
+    Column("exception", Boolean, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    *_seen(),
+    UniqueConstraint("src", "dst", "protocol", "operation", "code", "code_name", "exception",
+                     name="uq_operation"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("address", String(45), nullable=False),
+    Column("protocol", String(32), nullable=False),
+    Column("attribute", String(32), nullable=False),
+    Column("value", String(255), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    *_seen(),
+    UniqueConstraint("address", "protocol", "attribute", "value", name="uq_identity"),
+)
+
+protocol_roles = Table(
+    "protocol_roles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("address", String(45), nullable=False),
+    Column("protocol", String(32), nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    *_seen(),
+    UniqueConstraint("address", "protocol", "role", name="uq_protocol_role"),
+)
+
+malformed = Table(
+    "malformed",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("src", String(45), nullable=False),
+    Column("dst", String(45), nullable=False),
+    Column("protocol", String(32), nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    *_seen(),
+    UniqueConstraint("src", "dst", "protocol", "reason", name="uq_malformed"),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(255)),
+    Column("role", String(32), nullable=False),
+    Column("role_evidence", Text, nullable=False),
+    Column("vendor", String(255)),
+    Column("product", String(255)),
+    Column("model", String(255)),
+    Column("firmware", String(255)),
+    Column("serial", String(255)),
+    Column("mac_vendor", String(255)),
+    Column("is_gateway", Boolean, nullable=False),
+    *_seen(),
+)
+
+asset_addresses = Table(
+    "asset_addresses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("kind", String(3), nullable=False),  # ip or mac
+    Column("value", String(45), nullable=False),
+    UniqueConstraint("kind", "value", name="uq_asset_address"),
+)
+
+asset_protocols = Table(
+    "asset_protocols",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("protocol", String(32), nullable=False),
+    Column("role", String(8), nullable=False),  # server or client
+    Column("evidence", String(16), nullable=False),  # semantics or port
+    UniqueConstraint("asset_id", "protocol", "role", name="uq_asset_protocol"),
+)
