@@ -27,6 +27,7 @@ GENERATOR_VERSION = 1
 @dataclass(frozen=True)
 class Capture:
     name: str
+    kind: str  # replay or many-conversations
     path: Path
     packets: int
     bytes: int
@@ -80,9 +81,11 @@ class CaptureShelf:
         def build(path: Path) -> tuple[int, dict[str, Any], tuple[str, ...]]:
             block = self._corpus_block()
             packets, _ = write_replay(block, path, max_packets, max_bytes)
-            repetitions = packets / block.packets
-            details = {"corpus_packets": block.packets, "corpus_files": block.files_used}
-            details["repetitions"] = round(repetitions, 2)
+            details: dict[str, Any] = {
+                "corpus_packets": block.packets,
+                "corpus_files": block.files_used,
+                "repetitions": round(packets / block.packets, 2),
+            }
             return packets, details, block.skipped
 
         return self._cached(name, recipe, build)
@@ -146,6 +149,7 @@ class CaptureShelf:
 def _capture_from(name: str, path: Path, meta: dict[str, Any]) -> Capture:
     return Capture(
         name=name,
+        kind=str(meta["recipe"]["kind"]),
         path=path,
         packets=int(meta["packets"]),
         bytes=int(meta["bytes"]),

@@ -16,6 +16,7 @@ from typing import Any, Final, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from otseam import __version__
 from otseam.errors import OtseamError
@@ -29,8 +30,10 @@ EXIT_INTERRUPTED: Final = 130
 FORMATS: Final = click.Choice(["table", "csv", "json"])
 
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
+# Piped output is read by people in files and logs too: do not squeeze it to 80 columns.
+_PIPE_WIDTH: Final = 160
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else _PIPE_WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
 
 
 def db_option(func: F) -> F:
@@ -81,16 +84,25 @@ def ingest(paths: tuple[str, ...], db: str, strict: bool, quiet: bool) -> None:
 @click.option("--address", help="Only the asset holding this IP or MAC.")
 @click.option("--protocol", help="Only assets speaking this protocol (modbus, enip...).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def assets(db: str, role: str | None, address: str | None, protocol: str | None,
-           fmt: str) -> None:
+def assets(db: str, role: str | None, address: str | None, protocol: str | None, fmt: str) -> None:
     """The asset inventory."""
     from otseam.store.database import open_store
     from otseam.store.queries import asset_rows
 
     with open_store(db).connect() as conn:
         rows = asset_rows(conn, role=role, address=address, protocol=protocol)
-    columns = ["id", "ips", "macs", "mac_vendor", "vendor", "product", "firmware", "serial",
-               "role", "protocols"]
+    columns = [
+        "id",
+        "ips",
+        "macs",
+        "mac_vendor",
+        "vendor",
+        "product",
+        "firmware",
+        "serial",
+        "role",
+        "protocols",
+    ]
     _emit("Assets", columns, rows, fmt)
 
 
@@ -102,8 +114,15 @@ def assets(db: str, role: str | None, address: str | None, protocol: str | None,
 @click.option("--app", "app_protocol", help="Only this application protocol (modbus, enip...).")
 @click.option("--limit", type=int, help="At most this many (busiest first); tables show 50.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-def flows(db: str, address: str | None, port: int | None, transport: str | None,
-          app_protocol: str | None, limit: int | None, fmt: str) -> None:
+def flows(
+    db: str,
+    address: str | None,
+    port: int | None,
+    transport: str | None,
+    app_protocol: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
     """Conversations between endpoints, busiest first."""
     from otseam.store.database import open_store
     from otseam.store.queries import FlowFilter, flow_rows
@@ -115,11 +134,26 @@ def flows(db: str, address: str | None, port: int | None, transport: str | None,
     for row in rows:
         row["packets"] = row["a_to_b_packets"] + row["b_to_a_packets"]
         row["bytes"] = row["a_to_b_bytes"] + row["b_to_a_bytes"]
-    columns = ["transport", "a", "a_port", "b", "b_port", "initiator", "packets", "bytes",
-               "app_protocol"]
+    columns = [
+        "transport",
+        "a",
+        "a_port",
+        "b",
+        "b_port",
+        "initiator",
+        "packets",
+        "bytes",
+        "app_protocol",
+    ]
     if fmt != "table":
-        columns += ["a_to_b_packets", "b_to_a_packets", "a_to_b_bytes", "b_to_a_bytes",
-                    "first_seen", "last_seen"]
+        columns += [
+            "a_to_b_packets",
+            "b_to_a_packets",
+            "a_to_b_bytes",
+            "b_to_a_bytes",
+            "first_seen",
+            "last_seen",
+        ]
     _emit("Conversations", columns, rows, fmt)
 
 
@@ -140,8 +174,12 @@ def operations(db: str, fmt: str) -> None:
 @cli.command()
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 def export(db: str, fmt: str, output: Path | None) -> None:
     """The whole model as JSON (see docs/export.md)."""
     from otseam.reports.export import export_model
@@ -153,8 +191,11 @@ def export(db: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
-        err.print(f"wrote {output}")
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise OtseamError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        err.print(f"wrote {output}", highlight=False, markup=False, soft_wrap=True)
 
 
 @cli.command()
@@ -176,8 +217,17 @@ def demo(db: str) -> None:
     print_ingest_summary(out, report, engine)
     with engine.connect() as conn:
         rows = asset_rows(conn)
-    columns = ["id", "ips", "macs", "mac_vendor", "vendor", "product", "firmware", "role",
-               "protocols"]
+    columns = [
+        "id",
+        "ips",
+        "macs",
+        "mac_vendor",
+        "vendor",
+        "product",
+        "firmware",
+        "role",
+        "protocols",
+    ]
     _emit("Inventory", columns, rows, "table")
 
 
@@ -201,15 +251,22 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
-        err.print("interrupted: the capture being read was not stored; "
-                  "captures finished before it were")
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        # click turns Ctrl-C inside a command into Abort, with the KeyboardInterrupt as cause
+        if isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt):
+            err.print(
+                "interrupted: the capture being read was not stored; "
+                "captures finished before it were",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            err.print("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except OtseamError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        # one line, however long: a message may hold a driver's line breaks or brackets
+        message = escape(" ".join(str(exc).split()))
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_ERROR)
     except BrokenPipeError:
         sys.stderr.close()

@@ -21,6 +21,7 @@ from otseam.decode.engine import FrameDecoder
 from otseam.errors import CaptureError, StoreError
 from otseam.sources.capture import CaptureSource, decode_capture, expand
 from otseam.sources.problems import Problem
+from otseam.store.database import describe_error
 from otseam.store.writer import capture_known, write_capture
 
 __all__ = ["CaptureOutcome", "IngestProgress", "IngestReport", "ingest"]
@@ -65,8 +66,12 @@ class IngestReport:
         return not self.all_problems
 
 
-def ingest(paths: Sequence[str], engine: Engine, progress: IngestProgress | None = None,
-           strict: bool = False) -> IngestReport:
+def ingest(
+    paths: Sequence[str],
+    engine: Engine,
+    progress: IngestProgress | None = None,
+    strict: bool = False,
+) -> IngestReport:
     """Read every capture under ``paths`` into the store behind ``engine``."""
     report = IngestReport()
     for item in expand(paths):
@@ -78,8 +83,9 @@ def ingest(paths: Sequence[str], engine: Engine, progress: IngestProgress | None
     return report
 
 
-def _ingest_one(source: CaptureSource, engine: Engine, decoder: FrameDecoder,
-                progress: IngestProgress | None) -> CaptureOutcome:
+def _ingest_one(
+    source: CaptureSource, engine: Engine, decoder: FrameDecoder, progress: IngestProgress | None
+) -> CaptureOutcome:
     started = time.perf_counter()
     if progress is not None:
         progress.start(source.name, source.size)
@@ -92,11 +98,19 @@ def _ingest_one(source: CaptureSource, engine: Engine, decoder: FrameDecoder,
         try:
             facts = decode_capture(source, decoder, on_progress)
         except CaptureError as exc:
-            return CaptureOutcome(source.name, "not read",
-                                  problems=[Problem(source.name, _reason(exc, source.name),
-                                                    fatal=True)])
-        outcome = CaptureOutcome(source.name, "ingested", facts.packets, facts.size,
-                                 len(facts.conversations), problems=facts.problems)
+            return CaptureOutcome(
+                source.name,
+                "not read",
+                problems=[Problem(source.name, _reason(exc, source.name), fatal=True)],
+            )
+        outcome = CaptureOutcome(
+            source.name,
+            "ingested",
+            facts.packets,
+            facts.size,
+            len(facts.conversations),
+            problems=facts.problems,
+        )
         try:
             with engine.begin() as conn:
                 if capture_known(conn, facts.content_hash):
@@ -105,8 +119,10 @@ def _ingest_one(source: CaptureSource, engine: Engine, decoder: FrameDecoder,
                     write_capture(conn, facts)
                     rebuild_assets(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"{source.name}: could not be stored, nothing of it was kept: "
-                             f"{exc}") from exc
+            reason = describe_error(exc)
+            raise StoreError(
+                f"{source.name}: could not be stored, nothing of it was kept: {reason}"
+            ) from exc
         outcome.seconds = time.perf_counter() - started
         return outcome
     finally:

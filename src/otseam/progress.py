@@ -17,6 +17,8 @@ from rich.progress import (
 
 __all__ = ["RichProgress"]
 
+REFRESH_SECONDS = 0.25
+
 
 class RichProgress:
     """Implements ``otseam.ingest.IngestProgress`` with a Rich progress bar."""
@@ -31,10 +33,12 @@ class RichProgress:
             TimeRemainingColumn(),
             console=console,
             transient=True,
+            auto_refresh=False,  # a refresh thread would contend for the GIL
         )
         self._progress.start()
         self._task: TaskID | None = None
         self._started = 0.0
+        self._drawn = 0.0
 
     def start(self, name: str, size: int | None) -> None:
         label = name if len(name) <= 40 else "…" + name[-39:]
@@ -45,8 +49,13 @@ class RichProgress:
         if self._task is None:
             return
         elapsed = max(time.perf_counter() - self._started, 1e-6)
-        self._progress.update(self._task, completed=position,
-                              pps=f"{packets / elapsed / 1e6:.2f} M packets/s")
+        self._progress.update(
+            self._task, completed=position, pps=f"{packets / elapsed / 1e6:.2f} M packets/s"
+        )
+        now = time.perf_counter()
+        if now - self._drawn >= REFRESH_SECONDS:
+            self._progress.refresh()
+            self._drawn = now
 
     def finish(self, name: str) -> None:
         if self._task is not None:

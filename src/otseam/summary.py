@@ -24,7 +24,7 @@ def print_ingest_summary(console: Console, report: IngestReport, engine: Engine)
     packets = sum(o.packets for o in read)
     size = sum(o.size for o in read)
     seconds = sum(o.seconds for o in read)
-    rate = f", {packets / seconds / 1e6:.2f} M packets/s" if seconds > 0 and packets else ""
+    rate = f", {packets / seconds:,.0f} packets/s" if seconds > 0 and packets else ""
     console.print(
         f"[bold]files[/bold]: {len(read)} ingested, {len(again)} already in the store, "
         f"{len(unread) + len([p for p in report.problems if p.fatal])} not read"
@@ -34,7 +34,8 @@ def print_ingest_summary(console: Console, report: IngestReport, engine: Engine)
     if problems:
         console.print(f"[yellow]problems[/yellow] ({len(problems)}):")
         for problem in problems[:MAX_PROBLEMS_SHOWN]:
-            console.print(f"  {problem}", highlight=False, markup=False)
+            # One line each, however long: logs and scripts read them line by line.
+            console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
         if len(problems) > MAX_PROBLEMS_SHOWN:
             console.print(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN} more")
     with engine.connect() as conn:

@@ -107,9 +107,7 @@ def _from_macs(conn: Connection) -> dict[str, _Asset]:
         if len(ips) > GATEWAY_MIN_IPS:
             asset.is_gateway = True
             asset.role = "network_device"
-            asset.role_evidence = (
-                f"router or gateway: its MAC carries {len(ips)} IP addresses"
-            )
+            asset.role_evidence = f"router or gateway: its MAC carries {len(ips)} IP addresses"
             ips = {ip: v for ip, v in ips.items() if v[0] & ARP}
         for ip, (_sources, packets) in ips.items():
             if ip not in owner or owner[ip][0] < packets:
@@ -120,13 +118,15 @@ def _from_macs(conn: Connection) -> dict[str, _Asset]:
 
 
 def _ip_senders(conn: Connection) -> list[tuple[str, int, int]]:
-    rows = conn.execute(text(
-        "SELECT addr, min(first_seen), max(last_seen) FROM ("
-        " SELECT a AS addr, first_seen, last_seen FROM conversations WHERE a_to_b_packets > 0"
-        " UNION ALL"
-        " SELECT b AS addr, first_seen, last_seen FROM conversations WHERE b_to_a_packets > 0"
-        ") AS senders GROUP BY addr"
-    ))
+    rows = conn.execute(
+        text(
+            "SELECT addr, min(first_seen), max(last_seen) FROM ("
+            " SELECT a AS addr, first_seen, last_seen FROM conversations WHERE a_to_b_packets > 0"
+            " UNION ALL"
+            " SELECT b AS addr, first_seen, last_seen FROM conversations WHERE b_to_a_packets > 0"
+            ") AS senders GROUP BY addr"
+        )
+    )
     return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
@@ -137,11 +137,13 @@ def _is_group_address(ip: str) -> bool:
     return first >= 224 or ip == "0.0.0.0"
 
 
-def _attach_identities(conn: Connection, found: dict[str, _Asset],
-                       by_ip: dict[str, _Asset]) -> None:
+def _attach_identities(
+    conn: Connection, found: dict[str, _Asset], by_ip: dict[str, _Asset]
+) -> None:
     by_mac = {mac: asset for asset in found.values() for mac in asset.macs}
-    query = select(identities.c.address, identities.c.attribute, identities.c.value,
-                   identities.c.last_seen)
+    query = select(
+        identities.c.address, identities.c.attribute, identities.c.value, identities.c.last_seen
+    )
     for address, attribute, value, last in conn.execute(query):
         asset = by_ip.get(address) or by_mac.get(address)
         if asset is None:
@@ -156,7 +158,7 @@ def _attach_identities(conn: Connection, found: dict[str, _Asset],
 
 
 def _write(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
-    existing = dict(conn.execute(select(assets.c.key, assets.c.id)).tuples().all())
+    existing = {key: id_ for key, id_ in conn.execute(select(assets.c.key, assets.c.id))}
     stale = [asset_id for key, asset_id in existing.items() if key not in found]
     conn.execute(delete(asset_addresses))
     conn.execute(delete(asset_protocols))
@@ -172,7 +174,7 @@ def _write(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
 
         stmt = assets.update().where(assets.c.id == bindparam("_id"))
         conn.execute(stmt, updates)
-    ids = dict(conn.execute(select(assets.c.key, assets.c.id)).tuples().all())
+    ids = {key: id_ for key, id_ in conn.execute(select(assets.c.key, assets.c.id))}
     addresses = [
         {"asset_id": ids[a.key], "kind": kind, "value": value}
         for a in found.values()
@@ -184,8 +186,9 @@ def _write(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
     return ids
 
 
-def _write_protocols(conn: Connection, found: dict[str, _Asset], by_ip: dict[str, _Asset],
-                     ids: dict[str, int]) -> None:
+def _write_protocols(
+    conn: Connection, found: dict[str, _Asset], by_ip: dict[str, _Asset], ids: dict[str, int]
+) -> None:
     by_mac = {mac: asset for asset in found.values() for mac in asset.macs}
     roles: dict[tuple[int, str, str], str] = {}
     for address, protocol, role in conn.execute(
@@ -194,10 +197,12 @@ def _write_protocols(conn: Connection, found: dict[str, _Asset], by_ip: dict[str
         asset = by_ip.get(address) or by_mac.get(address)
         if asset is not None:
             roles[(ids[asset.key], protocol, role)] = "semantics"
-    by_port = conn.execute(text(
-        "SELECT DISTINCT a, b, initiator, app_protocol FROM conversations"
-        " WHERE app_protocol IS NOT NULL AND initiator IS NOT NULL"
-    ))
+    by_port = conn.execute(
+        text(
+            "SELECT DISTINCT a, b, initiator, app_protocol FROM conversations"
+            " WHERE app_protocol IS NOT NULL AND initiator IS NOT NULL"
+        )
+    )
     for a, b, initiator, protocol in by_port:
         client, server = (a, b) if initiator == "a" else (b, a)
         for address, role in ((server, "server"), (client, "client")):
@@ -206,10 +211,13 @@ def _write_protocols(conn: Connection, found: dict[str, _Asset], by_ip: dict[str
                 roles.setdefault((ids[asset.key], protocol, role), "port")
     conn.execute(delete(asset_protocols))
     if roles:
-        conn.execute(asset_protocols.insert(), [
-            {"asset_id": i, "protocol": p, "role": r, "evidence": e}
-            for (i, p, r), e in roles.items()
-        ])
+        conn.execute(
+            asset_protocols.insert(),
+            [
+                {"asset_id": i, "protocol": p, "role": r, "evidence": e}
+                for (i, p, r), e in roles.items()
+            ],
+        )
 
 
 def _row(asset: _Asset) -> dict[str, object]:

@@ -301,7 +301,7 @@ enum {
 typedef struct {
     uint8_t src[16], dst[16];
     uint32_t id;
-    uint8_t family, proto, valid, pad;
+    uint8_t family, proto, valid, upper; /* proto: as in frag_proto; upper: the transport */
     uint16_t sport, dport;
 } Fragment;
 
@@ -465,6 +465,7 @@ typedef struct {
     const uint8_t *payload;
     uint32_t payload_len;
     int fragment; /* 0 whole, 1 first fragment, 2 later fragment */
+    uint8_t frag_proto; /* what every fragment names: IPv4 protocol, IPv6 fragment next header */
 } Packet;
 
 static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64_t ts, uint16_t vlan,
@@ -534,14 +535,14 @@ static Fragment *fragment_slot(Walker *w, const Packet *p, uint32_t id)
     memcpy(k, p->src, alen);
     memcpy(k + 16, p->dst, alen);
     memcpy(k + 32, &id, 4);
-    k[36] = p->proto;
+    k[36] = p->frag_proto;
     return &w->frag[hash_words(k, sizeof(k)) & (FRAG_SLOTS - 1)];
 }
 
 static int fragment_matches(const Fragment *f, const Packet *p, uint32_t id)
 {
     size_t alen = p->family == 4 ? 4 : 16;
-    return f->valid && f->family == p->family && f->proto == p->proto && f->id == id &&
+    return f->valid && f->family == p->family && f->proto == p->frag_proto && f->id == id &&
            memcmp(f->src, p->src, alen) == 0 && memcmp(f->dst, p->dst, alen) == 0;
 }
 
@@ -554,7 +555,8 @@ static void remember_fragment(Walker *w, const Packet *p, uint32_t id)
     memcpy(f->dst, p->dst, alen);
     f->id = id;
     f->family = (uint8_t)p->family;
-    f->proto = p->proto;
+    f->proto = p->frag_proto;
+    f->upper = p->proto;
     f->sport = p->sport;
     f->dport = p->dport;
     f->valid = 1;
@@ -566,6 +568,7 @@ static void transport(Walker *w, Packet *p, const uint8_t *l4, uint32_t len, uin
         w->counters[C_FRAGMENTS]++;
         Fragment *f = fragment_slot(w, p, id);
         if (fragment_matches(f, p, id)) {
+            p->proto = f->upper;
             p->sport = f->sport;
             p->dport = f->dport;
         }
@@ -642,6 +645,7 @@ static int ipv4(Walker *w, Packet *p, const uint8_t *d, uint32_t len)
     uint16_t offset = frag & 0x1fff;
     int more = (frag & 0x2000) != 0;
     p->fragment = offset ? 2 : more ? 1 : 0;
+    p->frag_proto = p->proto;
     transport(w, p, d + ihl, len - ihl, be16(d + 4));
     return 0;
 }
@@ -680,8 +684,11 @@ static int ipv6(Walker *w, Packet *p, const uint8_t *d, uint32_t len)
             uint16_t fo = be16(d + off + 2);
             id = be32(d + off + 4);
             p->fragment = (fo >> 3) ? 2 : (fo & 1) ? 1 : 0;
+            p->frag_proto = d[off];
             next = d[off];
             off += 8;
+            if (p->fragment == 2)
+                break; /* what follows is fragment data, not headers (RFC 8200 4.5) */
         } else {
             break;
         }

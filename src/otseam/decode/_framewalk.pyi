@@ -1,6 +1,6 @@
 """Type stub of the compiled frame walker (see _framewalk.c)."""
 
-from collections.abc import Buffer
+from typing_extensions import Buffer
 
 class Walker:
     def configure(

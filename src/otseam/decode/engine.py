@@ -9,7 +9,7 @@ protocol's dissector. ``finish`` returns the capture's ``CaptureFacts``.
 from __future__ import annotations
 
 from itertools import islice
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, C
 from otseam.errors import DissectorError
 from otseam.model.capture import CaptureFacts, Counted
 from otseam.model.observations import (
+    Transport,
     Identity,
     Malformed,
     MessageContext,
@@ -33,13 +34,15 @@ __all__ = ["FrameDecoder"]
 
 MAX_OBSERVATIONS_PER_MESSAGE: Final = 256
 NO_GROUP: Final = 0xFFFFFFFF
+K = TypeVar("K")
 
 
 class FrameDecoder:
     """Decodes one capture; create a new one (or ``reset``) per capture."""
 
-    def __init__(self, registry: Registry = REGISTRY, strict: bool = False,
-                 dissect: bool = True) -> None:
+    def __init__(
+        self, registry: Registry = REGISTRY, strict: bool = False, dissect: bool = True
+    ) -> None:
         self.registry = registry
         self.strict = strict
         self.walker = _framewalk.Walker()
@@ -68,8 +71,9 @@ class FrameDecoder:
         key = (owner, direction, app)
         ctx = self._contexts.get(key)
         if ctx is not None:
-            return MessageContext(ctx.protocol, ctx.transport, ctx.src, ctx.dst, ctx.sport,
-                                  ctx.dport, ts)
+            return MessageContext(
+                ctx.protocol, ctx.transport, ctx.src, ctx.dst, ctx.sport, ctx.dport, ts
+            )
         if direction == 2:
             station = np.frombuffer(self.walker.station(owner), dtype=STATION)[0]
             mac = mac_text(int(station["mac"]))
@@ -79,7 +83,7 @@ class FrameDecoder:
             family = int(conv["family"])
             a, b = ip_text(family, conv["a"].tobytes()), ip_text(family, conv["b"].tobytes())
             pa, pb = int(conv["port_a"]), int(conv["port_b"])
-            transport = "tcp" if int(conv["proto"]) == 6 else "udp"
+            transport: Transport = "tcp" if int(conv["proto"]) == 6 else "udp"
             if direction == 0:
                 ctx = MessageContext(name, transport, a, b, pa, pb, ts)
             else:
@@ -99,11 +103,19 @@ class FrameDecoder:
                     f"{spec.name} dissector failed on a {len(message)}-byte message "
                     f"{ctx.src}:{ctx.sport} -> {ctx.dst}:{ctx.dport}: {exc!r}"
                 ) from exc
-            return [Malformed(ctx.src, ctx.dst, spec.name, f"dissector error: {exc!r}",
-                              message[:256])]
+            return [
+                Malformed(ctx.src, ctx.dst, spec.name, f"dissector error: {exc!r}", message[:256])
+            ]
 
-    def finish(self, name: str, content_hash: str, size: int, file_format: str,
-               linktypes: list[int], problems: list[Problem]) -> CaptureFacts:
+    def finish(
+        self,
+        name: str,
+        content_hash: str,
+        size: int,
+        file_format: str,
+        linktypes: list[int],
+        problems: list[Problem],
+    ) -> CaptureFacts:
         """Everything decoded, as the store wants it."""
         counts, first_ns, last_ns = self.walker.counters()
         counters = {c.name.lower(): counts[c.value] for c in Counter}
@@ -134,28 +146,38 @@ class FrameDecoder:
 
 
 def _aggregate(facts: CaptureFacts, obs: Observation, count: int, first: int, last: int) -> None:
-    table: dict[object, Counted]
     if isinstance(obs, Operation):
-        key: tuple[object, ...] = (obs.src, obs.dst, obs.protocol, obs.operation, obs.code,
-                                   obs.code_name, obs.exception)
-        table = facts.operations  # type: ignore[assignment]
+        key = (
+            obs.src,
+            obs.dst,
+            obs.protocol,
+            obs.operation,
+            obs.code,
+            obs.code_name,
+            obs.exception,
+        )
+        _count(facts.operations, key, count, first, last)
     elif isinstance(obs, Identity):
         for attribute, value in obs.attributes:
-            _count(facts.identities, (obs.address, obs.protocol, attribute, value),  # type: ignore[arg-type]
-                   count, first, last)
-        return
+            _count(
+                facts.identities, (obs.address, obs.protocol, attribute, value), count, first, last
+            )
     elif isinstance(obs, ProtocolRole):
-        key, table = (obs.address, obs.protocol, obs.role), facts.roles  # type: ignore[assignment]
+        _count(facts.roles, (obs.address, obs.protocol, obs.role), count, first, last)
     else:
-        key = (obs.src, obs.dst, obs.protocol, obs.reason)
-        table = facts.malformed  # type: ignore[assignment]
-        _count(table, key, count, first, last, obs.raw)
-        return
-    _count(table, key, count, first, last)
+        _count(
+            facts.malformed,
+            (obs.src, obs.dst, obs.protocol, obs.reason),
+            count,
+            first,
+            last,
+            obs.raw,
+        )
 
 
-def _count(table: dict[object, Counted], key: object, count: int, first: int, last: int,
-           raw: bytes = b"") -> None:
+def _count(
+    table: dict[K, Counted], key: K, count: int, first: int, last: int, raw: bytes = b""
+) -> None:
     entry = table.get(key)
     if entry is None:
         table[key] = Counted(count, first, last, raw)

@@ -7,7 +7,9 @@ pair. A tap is a veth pair in the fabric that receives, through a tc mirred
 action, a copy of every frame entering any port of its zones' bridges, so
 each frame is seen once per segment, like a switch SPAN port.
 
-No link reaches a real interface, no NAT is set up, and hosts route only via
+Each host namespace also gets ``/etc/netns/ots-<host>/resolv.conf`` (removed
+by :func:`cleanup`) naming the plant's own DNS server. No link reaches a real
+interface, no NAT is set up, and hosts route only via
 the lab's own router namespace.
 """
 
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from otseam.lab.command import run
 from otseam.lab.errors import FabricError, LabSetupError
@@ -29,6 +33,7 @@ __all__ = ["FABRIC", "PREFIX", "Fabric", "build", "cleanup", "leftovers"]
 
 PREFIX = "ots-"
 FABRIC = "ots-fabric"
+NETNS_ETC = Path("/etc/netns")
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,23 @@ def cleanup(wait: float = 3.0) -> list[str]:
     _signal_all([pid for pid in pids if _alive(pid)], signal.SIGKILL)
     for name in names:
         run(["ip", "netns", "del", name], check=False)
+    for folder in sorted(NETNS_ETC.glob(f"{PREFIX}*")) if NETNS_ETC.is_dir() else []:
+        shutil.rmtree(folder, ignore_errors=True)
+    if NETNS_ETC.is_dir() and not any(NETNS_ETC.iterdir()):
+        NETNS_ETC.rmdir()
     return names
+
+
+def _resolv_conf(namespace: str, resolver: str | None) -> None:
+    """Give the namespace its own resolv.conf (``ip netns exec`` mounts it over /etc).
+
+    Without it, a program's stray lookup would go to the machine's resolver,
+    an address outside the plant; the router would drop it, but it would
+    still be in the capture.
+    """
+    folder = NETNS_ETC / namespace
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "resolv.conf").write_text(f"nameserver {resolver or '127.0.0.1'}\n")
 
 
 def build(plant: Plant) -> Fabric:
@@ -80,6 +101,7 @@ def build(plant: Plant) -> Fabric:
     ports: dict[str, list[str]] = {zone.name: [] for zone in plant.zones}
     for index, host in enumerate(plant.hosts):
         _namespace(host.namespace)
+        _resolv_conf(host.namespace, plant.resolver)
         for slot, nic in enumerate(host.nics):
             port = f"p{index:02d}n{slot}"
             _link(host, slot, nic, port, plant.zone(nic.zone).bridge)

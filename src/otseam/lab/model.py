@@ -153,6 +153,7 @@ class Host:
     default_zone: str | None = None  # zone whose router address is the default route
     forwarding: bool = False
     description: str = ""
+    in_site_register: bool = False  # the site file names this asset (an override)
 
     @property
     def namespace(self) -> str:
@@ -234,6 +235,7 @@ class Plant:
     findings: tuple[Finding, ...] = ()
     taps: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (tap name, zones mirrored)
     firewall_exceptions: tuple[str, ...] = ()  # nft rules beyond the conduits
+    resolver: str | None = None  # the plant's DNS server, written to every host's resolv.conf
 
     def zone(self, name: str) -> Zone:
         for zone in self.zones:

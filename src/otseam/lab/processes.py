@@ -48,6 +48,7 @@ class Processes:
     """The processes of one run; :meth:`stop_all` ends every one of them."""
 
     def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
         self.log_dir = run_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.launched: list[Launched] = []
@@ -68,6 +69,7 @@ class Processes:
         package_root = str(Path(otseam.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
+        env["OTSEAM_LAB_WORK"] = str(self.run_dir)
         with log.open("wb") as sink:
             try:
                 process = subprocess.Popen(

@@ -1,7 +1,8 @@
 """The site file: what the plant's owner would write down about the plant.
 
-It states zones, conduits, teams, the remote-access channel register and
-asset overrides; it does not state the plant's faults (the IT-to-PLC bypass,
+It states zones, conduits, teams, the remote-access channel register (the
+approved channels and the ones the owner has forbidden) and a few asset
+overrides (the assets the owner named); it does not state the plant's faults (the IT-to-PLC bypass,
 the scanner, the unapproved channel), which otseam has to find. The format is
 documented in ``docs/lab.md``.
 """
@@ -21,7 +22,8 @@ SITE_VERSION = 1
 
 HEADER = """\
 # otseam site file (version 1), written by `python -m otseam.lab run`
-# from the lab plant {name!r}. Any address outside the zones below is external.
+# from the lab plant {name!r}. Zones of kind "external" are outside the site;
+# any address in no zone is external too.
 """
 
 
@@ -44,7 +46,6 @@ def site(plant: Plant) -> dict[str, Any]:
                 "description": zone.description,
             }
             for zone in plant.zones
-            if zone.kind != "external"
         ],
         "conduits": [
             {
@@ -75,7 +76,6 @@ def site(plant: Plant) -> dict[str, Any]:
                 "description": channel.description,
             }
             for channel in plant.channels
-            if channel.approved
         ],
         "assets": [
             {
@@ -86,7 +86,7 @@ def site(plant: Plant) -> dict[str, Any]:
                 **({"purdue_level": host.purdue_level} if host.purdue_level is not None else {}),
             }
             for host in plant.hosts
-            if plant.zone(host.nics[0].zone).kind != "external"
+            if host.in_site_register
         ],
     }
 

@@ -18,6 +18,8 @@ __all__ = [
     "Observation",
     "Operation",
     "ProtocolRole",
+    "Role",
+    "Transport",
 ]
 
 Transport = Literal["tcp", "udp", "l2"]

@@ -87,8 +87,13 @@ def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
     if command == LIST_IDENTITY and length:
         identity = _identity_item(data)
         if identity is None:
-            yield Malformed(ctx.src, ctx.dst, "enip", "ListIdentity reply without a valid "
-                            "CIP Identity item", message[:128])
+            yield Malformed(
+                ctx.src,
+                ctx.dst,
+                "enip",
+                "ListIdentity reply without a valid CIP Identity item",
+                message[:128],
+            )
             return
         yield Identity(ctx.src, "enip", identity)
         yield ProtocolRole(ctx.src, "enip", "server")
@@ -127,9 +132,7 @@ def _identity_item(data: bytes) -> tuple[tuple[str, str], ...] | None:
 def _identity(body: bytes) -> tuple[tuple[str, str], ...]:
     # version(2) sockaddr(16, big-endian) vendor(2) type(2) product(2)
     # revision(1+1) status(2) serial(4) name(short string) state(1)
-    vendor, dtype, product, major, minor, _status, serial = struct.unpack_from(
-        "<HHHBBHI", body, 18
-    )
+    vendor, dtype, product, major, minor, _status, serial = struct.unpack_from("<HHHBBHI", body, 18)
     name_len = body[32]
     product_name = body[33 : 33 + name_len].decode("latin-1").strip("\x00 ")
     return (
@@ -138,7 +141,7 @@ def _identity(body: bytes) -> tuple[tuple[str, str], ...]:
         ("device_type_id", str(dtype)),
         ("device_type", DEVICE_TYPES.get(dtype, f"unknown-{dtype}")),
         ("product_code", str(product)),
-        ("firmware", f"{major}.{minor:03d}"),
+        ("firmware", f"{major}.{minor:02d}"),
         ("serial", f"0x{serial:08x}"),
         ("product", product_name),
     )

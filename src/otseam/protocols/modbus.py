@@ -99,14 +99,23 @@ def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
     while pos + 8 <= len(message):
         _tid, proto, length, _unit = struct.unpack_from(">HHHB", message, pos)
         if proto != 0 or length < 2 or length > 254:
-            yield Malformed(ctx.src, ctx.dst, "modbus",
-                            f"bad MBAP header (protocol id {proto}, length {length})",
-                            message[pos : pos + 64])
+            yield Malformed(
+                ctx.src,
+                ctx.dst,
+                "modbus",
+                f"bad MBAP header (protocol id {proto}, length {length})",
+                message[pos : pos + 64],
+            )
             return
         pdu = message[pos + 7 : pos + 6 + length]
         if len(pdu) < length - 1:
-            yield Malformed(ctx.src, ctx.dst, "modbus",
-                            f"ADU truncated: {len(pdu) + 1} of {length} bytes", message[pos:])
+            yield Malformed(
+                ctx.src,
+                ctx.dst,
+                "modbus",
+                f"ADU truncated: {len(pdu) + 1} of {length} bytes",
+                message[pos:],
+            )
             return
         yield from _pdu(pdu, ctx, client, server, is_request)
         pos += 6 + length
@@ -120,15 +129,17 @@ def _is_request(ctx: MessageContext) -> bool:
     return ctx.dport < ctx.sport  # no 502: the lower port is the server's
 
 
-def _pdu(pdu: bytes, ctx: MessageContext, client: str, server: str,
-         is_request: bool) -> Iterator[Observation]:
+def _pdu(
+    pdu: bytes, ctx: MessageContext, client: str, server: str, is_request: bool
+) -> Iterator[Observation]:
     fc = pdu[0]
     base = fc & 0x7F
     name, operation = _function(base, pdu)
     if fc & 0x80:
         reason = EXCEPTIONS.get(pdu[1], f"unknown-{pdu[1]}") if len(pdu) > 1 else "no code"
-        yield Operation(client, server, "modbus", operation, base, f"{name}: {reason}",
-                        exception=True)
+        yield Operation(
+            client, server, "modbus", operation, base, f"{name}: {reason}", exception=True
+        )
         return
     if is_request:
         yield Operation(client, server, "modbus", operation, base, name)

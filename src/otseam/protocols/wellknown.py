@@ -13,10 +13,14 @@ from otseam.protocols.registry import ProtocolSpec
 __all__ = ["PROTOCOLS"]
 
 
-def _p(name: str, title: str, tcp: tuple[int, ...] = (), udp: tuple[int, ...] = (),
-       ethertypes: tuple[int, ...] = ()) -> ProtocolSpec:
-    return ProtocolSpec(name=name, title=title, tcp_ports=tcp, udp_ports=udp,
-                        ethertypes=ethertypes)
+def _p(
+    name: str,
+    title: str,
+    tcp: tuple[int, ...] = (),
+    udp: tuple[int, ...] = (),
+    ethertypes: tuple[int, ...] = (),
+) -> ProtocolSpec:
+    return ProtocolSpec(name=name, title=title, tcp_ports=tcp, udp_ports=udp, ethertypes=ethertypes)
 
 
 PROTOCOLS: Final = (

@@ -8,22 +8,26 @@ returns the capture's facts.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from otseam.decode.engine import FrameDecoder
+from otseam.decode.layout import Counter
 from otseam.errors import CaptureError
 from otseam.model.capture import CaptureFacts
 from otseam.sources import pcap, pcapng
-from otseam.sources.problems import Problem
+from otseam.sources.problems import Problem, count
 from otseam.sources.stream import ByteStream
 
 __all__ = ["CaptureSource", "decode_capture", "expand"]
 
+Reader = Callable[[ByteStream, FrameDecoder], list[Problem]]
 STDIN = "-"
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
@@ -40,7 +44,7 @@ class CaptureSource:
         if self.path is None:
             return sys.stdin.buffer
         try:
-            return open(self.path, "rb")  # noqa: SIM115 - closed by the caller
+            return open(self.path, "rb")
         except OSError as exc:
             raise CaptureError(f"{self.name}: cannot open: {exc.strerror}") from exc
 
@@ -54,8 +58,8 @@ def expand(paths: Sequence[str]) -> Iterator[CaptureSource | Problem]:
         path = Path(text)
         if path.is_dir():
             yield from _walk_directory(path)
-        elif path.exists():
-            yield _file_source(path)
+        elif path.exists() or path.is_symlink():
+            yield _file_source(path, walked=False)
         else:
             yield Problem(text, "no such file or directory", fatal=True)
 
@@ -64,70 +68,122 @@ def _walk_directory(root: Path) -> Iterator[CaptureSource | Problem]:
     problems: list[Problem] = []
 
     def on_error(exc: OSError) -> None:
-        problems.append(Problem(str(exc.filename), f"cannot read directory: {exc.strerror}",
-                                fatal=True))
+        problems.append(
+            Problem(str(exc.filename), f"cannot read directory: {exc.strerror}", fatal=True)
+        )
 
+    found = 0
     for folder, dirs, files in os.walk(root, onerror=on_error):
         dirs.sort()
         for name in sorted(files):
             if name.startswith("."):
                 continue
-            yield _file_source(Path(folder) / name)
+            found += 1
+            yield _file_source(Path(folder) / name, walked=True)
     yield from problems
+    if not found and not problems:
+        yield Problem(str(root), "no files in this directory (hidden files are skipped)")
 
 
-def _file_source(path: Path) -> CaptureSource | Problem:
+def _file_source(path: Path, walked: bool) -> CaptureSource | Problem:
+    """A source for a regular file; a named pipe or device only when named
+    explicitly (``<(zcat x.gz)``), since reading one found in a directory
+    could wait forever."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            target = os.readlink(path)
+            return Problem(str(path), f"broken symbolic link (to {target}); skipped", fatal=True)
         return Problem(str(path), f"cannot read: {exc.strerror}", fatal=True)
+    if walked and not stat.S_ISREG(info.st_mode):
+        kind = _SPECIAL.get(stat.S_IFMT(info.st_mode), "a special file")
+        return Problem(str(path), f"not a regular file ({kind}); skipped", fatal=True)
     if not os.access(path, os.R_OK):
         return Problem(str(path), "permission denied", fatal=True)
-    return CaptureSource(str(path), path, size)
+    return CaptureSource(str(path), path, info.st_size)
 
 
-def decode_capture(source: CaptureSource, decoder: FrameDecoder,
-                   on_progress: Callable[[int], None] | None = None) -> CaptureFacts:
+_SPECIAL: Final = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def decode_capture(
+    source: CaptureSource, decoder: FrameDecoder, on_progress: Callable[[int], None] | None = None
+) -> CaptureFacts:
     """Read one capture completely into a fresh ``CaptureFacts``.
 
-    Raises ``CaptureError`` when the file is not a capture at all; damage
-    inside a capture becomes ``Problem`` entries on the result instead.
+    Raises ``CaptureError`` when the file is not a capture at all, or when
+    nothing of it could be read; damage inside a capture becomes ``Problem``
+    entries on the result instead.
     """
     raw = source.open()
     try:
         stream = ByteStream(raw, source.name)
-        head = stream.window()
-        magic = bytes(head[:4])
-        head.release()
-        if not magic:
-            raise CaptureError(f"{source.name}: the file is empty")
-        if magic in pcap.MAGICS:
-            reader, file_format = pcap.read_pcap, "pcap"
-        elif magic == PCAPNG_MAGIC:
-            reader, file_format = pcapng.read_pcapng, "pcapng"
-        else:
-            raise CaptureError(
-                f"{source.name}: not a pcap or pcapng capture (it starts with bytes "
-                f"{magic.hex(' ')}); skipped"
-            )
-        if stream.compressed:
-            file_format += ".gz"
+        reader, file_format = _reader_for(stream)
         stream.on_progress = on_progress
-        try:
-            problems = reader(stream, decoder)
-        except CaptureError as exc:  # damaged gzip data, read errors mid-file
-            problems = [Problem(source.name, str(exc).removeprefix(f"{source.name}: "),
-                                fatal=True)]
+        problems = reader(stream, decoder)
         stream.drain()
-        return decoder.finish(
+        facts = decoder.finish(
             name=source.name,
             content_hash=stream.content_hash(),
             size=stream.offset,
             file_format=file_format,
             linktypes=[],
-            problems=problems,
+            problems=problems + _stream_problems(stream, decoder),
         )
+        _refuse_if_nothing_read(facts)
+        return facts
     finally:
         if source.path is not None:
             raw.close()
 
+
+def _reader_for(stream: ByteStream) -> tuple[Reader, str]:
+    """The reader and format name the first bytes call for."""
+    head = stream.window()
+    magic = bytes(head[:4])
+    head.release()
+    if not magic and stream.damage is not None:
+        raise CaptureError(f"{stream.name}: {stream.damage}")
+    if not magic:
+        raise CaptureError(f"{stream.name}: the file is empty")
+    suffix = ".gz" if stream.compressed else ""
+    if magic in pcap.MAGICS:
+        return pcap.read_pcap, "pcap" + suffix
+    if magic == PCAPNG_MAGIC:
+        return pcapng.read_pcapng, "pcapng" + suffix
+    raise CaptureError(
+        f"{stream.name}: not a pcap or pcapng capture (it starts with bytes "
+        f"{magic.hex(' ')}); skipped"
+    )
+
+
+def _stream_problems(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
+    """Empty records, and a stream that ended early, whatever the format."""
+    problems = []
+    empty = decoder.walker.counters()[0][Counter.EMPTY]
+    if empty:
+        message = f"{count(empty, 'record')} empty (0 bytes captured); counted, nothing to decode"
+        problems.append(Problem(stream.name, message))
+    if stream.damage is not None:
+        message = f"{stream.damage}; the capture data before it was read"
+        problems.append(Problem(stream.name, message, stream.damage_offset, fatal=True))
+    return problems
+
+
+def _refuse_if_nothing_read(facts: CaptureFacts) -> None:
+    """A capture whose damage left no packet to decode is not read at all: it
+    is not stored, so that a repaired copy or a later otseam can ingest it."""
+    fatal = next((p for p in facts.problems if p.fatal), None)
+    if fatal is None:
+        return
+    skipped = sum(facts.counters[k] for k in ("empty", "unsupported_link", "bad_interface"))
+    if facts.packets - skipped > 0:
+        return
+    where = f"at byte {fatal.offset}, " if fatal.offset else ""
+    raise CaptureError(f"{facts.name}: {where}{fatal.message}")

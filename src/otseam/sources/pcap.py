@@ -10,9 +10,9 @@ import struct
 from typing import Final
 
 from otseam.decode.engine import FrameDecoder
-from otseam.decode.layout import WalkStatus
+from otseam.decode.layout import Counter, WalkStatus
 from otseam.sources.linktypes import describe, is_supported
-from otseam.sources.problems import Problem
+from otseam.sources.problems import Problem, count
 from otseam.sources.stream import ByteStream
 
 __all__ = ["MAGICS", "read_pcap"]
@@ -32,21 +32,44 @@ def read_pcap(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
     """Decode every record of a classic pcap stream into ``decoder``."""
     header = stream.read_exact(24)
     if header is None:
-        return [Problem(stream.name, "the pcap file header is truncated", 0, fatal=True)]
+        got = stream.remaining_in_window()
+        message = f"the pcap file header is truncated ({got} of 24 bytes)"
+        return [Problem(stream.name, message, 0, fatal=True)]
     order, nano = MAGICS[header[:4]]
-    _major, _minor, _zone, _sigfigs, snaplen, linkfield = struct.unpack(order + "HHiIII", header[4:])
+    _major, _minor, _zone, _sigfigs, snaplen, linkfield = struct.unpack(
+        order + "HHiIII", header[4:]
+    )
     linktype = linkfield & 0x0FFFFFF
     if not is_supported(linktype):
-        return [
-            Problem(stream.name, f"link type {describe(linktype)} is not supported", fatal=True)
-        ]
-    swapped = order == ">"
+        message = f"link type {describe(linktype)} is not supported; the file was skipped"
+        return [Problem(stream.name, message, fatal=True)]
+    problems = _walk(stream, decoder, order == ">", nano, linktype, snaplen)
+    over = decoder.walker.counters()[0][Counter.OVER_SNAPLEN]
+    if over and snaplen:  # snaplen 0 is written by tools that set no limit
+        problems.append(
+            Problem(
+                stream.name,
+                f"{count(over, 'record')} longer than the snaplen of {snaplen} bytes "
+                "in the file header; read as recorded",
+            )
+        )
+    return problems
+
+
+def _walk(
+    stream: ByteStream,
+    decoder: FrameDecoder,
+    swapped: bool,
+    nano: bool,
+    linktype: int,
+    snaplen: int,
+) -> list[Problem]:
     limit = max(MAX_RECORD, min(snaplen, 16 * 1024 * 1024))
-    problems: list[Problem] = []
     while True:
         window = stream.window()
         if not window:
-            break
+            window.release()
+            return []
         consumed, status, claimed, _ = decoder.walker.walk_pcap(
             window, swapped, nano, linktype, snaplen, limit
         )
@@ -54,30 +77,25 @@ def read_pcap(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
         window.release()
         stream.advance(consumed)
         if status == WalkStatus.NOMEM:
-            problems.append(Problem(stream.name, "out of memory", stream.offset, fatal=True))
-            break
+            return [Problem(stream.name, "out of memory", stream.offset, fatal=True)]
         if status == WalkStatus.DAMAGED:
             rest = stream.drain()
-            problems.append(
-                Problem(
-                    stream.name,
-                    f"record claims {claimed} captured bytes (snaplen {snaplen}); "
-                    f"the file is damaged here and its last {rest} bytes were skipped",
-                    stream.offset - rest,
-                    fatal=True,
-                )
+            message = (
+                f"record claims {claimed} captured bytes (snaplen {snaplen}); "
+                f"the file is damaged here and its last {rest} bytes were skipped"
             )
-            break
-        if stream.eof and consumed == 0:
-            left = stream.remaining_in_window()
-            if left:
-                problems.append(
-                    Problem(
-                        stream.name,
-                        f"the last record is truncated ({left} bytes of it present)",
-                        stream.offset,
-                    )
-                )
-                stream.advance(left)
-            break
-    return problems
+            return [Problem(stream.name, message, stream.offset - rest, fatal=True)]
+        if consumed == 0 and not stream.eof:
+            stream.more()  # a record longer than the window
+        elif consumed == 0:
+            return _truncated_tail(stream)
+
+
+def _truncated_tail(stream: ByteStream) -> list[Problem]:
+    left = stream.remaining_in_window()
+    offset = stream.offset
+    stream.advance(left)
+    if not left or stream.damage is not None:  # a damaged stream says so itself
+        return []
+    message = f"the last record is truncated ({left} bytes of it present)"
+    return [Problem(stream.name, message, offset)]

@@ -13,9 +13,9 @@ from typing import Final
 import numpy as np
 
 from otseam.decode.engine import FrameDecoder
-from otseam.decode.layout import INTERFACE, WalkStatus
+from otseam.decode.layout import INTERFACE, Counter, WalkStatus
 from otseam.sources.linktypes import describe, is_supported
-from otseam.sources.problems import Problem
+from otseam.sources.problems import Problem, count, plural
 from otseam.sources.stream import ByteStream
 
 __all__ = ["read_pcapng"]
@@ -72,16 +72,13 @@ def read_pcapng(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
     """Decode every packet block of a pcapng stream into ``decoder``."""
     problems: list[Problem] = []
     section: _Section | None = None
+    sections: list[_Section] = []
     swapped = False
     while True:
         window = stream.window()
         if len(window) < 12:
             window.release()
-            if stream.remaining_in_window():
-                problems.append(
-                    Problem(stream.name, "the last block is truncated", stream.offset)
-                )
-                stream.advance(stream.remaining_in_window())
+            problems += _truncated(stream, stream.offset, sections)
             break
         if section is not None and len(section.interfaces):
             consumed, status, btype, blen = decoder.walker.walk_pcapng(
@@ -94,10 +91,11 @@ def read_pcapng(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
         window.release()
         stream.advance(consumed)
         if status == WalkStatus.MORE:
-            if stream.eof and consumed == 0:
-                problems.append(Problem(stream.name, "the last block is truncated", stream.offset))
-                stream.advance(stream.remaining_in_window())
+            if consumed == 0 and stream.eof:
+                problems += _truncated(stream, stream.offset, sections)
                 break
+            if consumed == 0:
+                stream.more()  # a block longer than the window
             continue
         if status == WalkStatus.NOMEM:
             problems.append(Problem(stream.name, "out of memory", stream.offset, fatal=True))
@@ -108,20 +106,24 @@ def read_pcapng(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
         block_offset = stream.offset
         head = stream.read_exact(12)
         if head is None:
-            problems.append(Problem(stream.name, "the last block is truncated", block_offset))
-            stream.advance(stream.remaining_in_window())
+            problems += _truncated(stream, block_offset, sections)
             break
         if struct.unpack("<I", head[:4])[0] == SHB:
             magic = struct.unpack("<I", head[8:12])[0]
             if magic not in (BYTE_ORDER_MAGIC, 0x4D3C2B1A):
                 problems.append(
-                    Problem(stream.name, "section header with a bad byte-order magic",
-                            block_offset, fatal=True)
+                    Problem(
+                        stream.name,
+                        "section header with a bad byte-order magic",
+                        block_offset,
+                        fatal=True,
+                    )
                 )
                 stream.drain()
                 break
             swapped = magic != BYTE_ORDER_MAGIC
             section = _Section(swapped)
+            sections.append(section)
         order = ">" if swapped else "<"
         btype, blen = struct.unpack(order + "II", head[:8])
         if blen < 12 or blen % 4 or blen > MAX_BLOCK:
@@ -129,28 +131,62 @@ def read_pcapng(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]:
             break
         body = stream.read_exact(blen - 12)
         if body is None:
-            problems.append(Problem(stream.name, "the last block is truncated", block_offset))
-            stream.advance(stream.remaining_in_window())
+            problems += _truncated(stream, block_offset, sections)
             break
         if btype == IDB and section is not None:
-            if len(body) < 12:
+            if len(body) < 8:  # snaplen and the trailing length; options are optional
                 problems.append(_damaged_at(stream, block_offset, btype, blen))
                 break
             # Interface options start after linktype, reserved, snaplen.
             section.add_interface(head[8:12] + body[:-4])
         elif section is None:
             problems.append(
-                Problem(stream.name, "packet data before any section header", block_offset,
-                        fatal=True)
+                Problem(
+                    stream.name, "packet data before any section header", block_offset, fatal=True
+                )
             )
             stream.drain()
             break
-    if section is not None:
-        for index, name in section.unsupported.items():
-            problems.append(
-                Problem(stream.name, f"interface {index}: link type {name} is not supported; "
-                        "its packets were skipped")
-            )
+    return problems + _skipped_packets(stream.name, sections, decoder)
+
+
+def _truncated(stream: ByteStream, offset: int, sections: list[_Section]) -> list[Problem]:
+    """The stream ended inside a block; fatal if no interface was described yet."""
+    left = stream.remaining_in_window()
+    stream.advance(left)
+    if stream.damage is not None or (not left and offset == stream.offset):
+        return []  # a clean end, or a damaged stream that says so itself
+    if not any(len(s.interfaces) for s in sections):
+        message = "the file is truncated inside its header blocks"
+        return [Problem(stream.name, message, offset, fatal=True)]
+    return [Problem(stream.name, "the last block is truncated", offset)]
+
+
+def _skipped_packets(name: str, sections: list[_Section], decoder: FrameDecoder) -> list[Problem]:
+    """Packets on interfaces of unsupported link types, or on no interface at all."""
+    counters = decoder.walker.counters()[0]
+    problems = []
+    unsupported = counters[Counter.UNSUPPORTED_LINK]
+    if unsupported:
+        described = [
+            f"{link} on interface {index}"
+            for s in sections
+            for index, link in s.unsupported.items()
+        ]
+        some = len(described) == 1
+        message = (
+            f"link type{'' if some else 's'} {' and '.join(described)} "
+            f"{'is' if some else 'are'} not supported; {plural(unsupported, 'packet')} skipped"
+        )
+        usable = any(len(s.interfaces) > len(s.unsupported) for s in sections)
+        problems.append(Problem(name, message, fatal=not usable))
+    orphans = counters[Counter.BAD_INTERFACE]
+    if orphans:
+        message = (
+            f"{count(orphans, 'packet block')} for an interface that no interface "
+            "description block declared; skipped"
+        )
+        problems.append(Problem(name, message))
     return problems
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem"]
+__all__ = ["Problem", "count", "plural"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +24,13 @@ class Problem:
     def __str__(self) -> str:
         where = f" at byte {self.offset}" if self.offset is not None else ""
         return f"{self.source}{where}: {self.message}"
+
+
+def count(n: int, noun: str) -> str:
+    """'1 record is' or '3 records are': a count with its noun and verb agreeing."""
+    return f"{n} {noun} is" if n == 1 else f"{n} {noun}s are"
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 packet' or '2 packets'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -4,7 +4,9 @@ A ``ByteStream`` reads a file, a gzip file or standard input into one reused
 buffer. The decoder takes what it can frame from ``window()``, says how much it
 used with ``advance()``, and the stream slides the rest to the front and refills.
 The content hash (BLAKE3 of the uncompressed bytes) is computed on the way, so
-the same capture gzipped or not is the same capture.
+the same capture gzipped or not is the same capture. A damaged gzip stream or a
+read error ends the stream early and is kept in ``damage``: what came before
+it is still read.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from collections.abc import Callable
 from typing import BinaryIO, Final
 
 import blake3
-
-from otseam.errors import CaptureError
 
 __all__ = ["CHUNK_SIZE", "ByteStream"]
 
@@ -42,6 +42,8 @@ class ByteStream:
         self._end = 0  # end of valid data in _buf
         self.offset = 0  # file offset of _buf[_start]
         self.eof = False
+        self.damage: str | None = None  # why the stream ended early, if it did
+        self.damage_offset = 0  # capture bytes read before that happened
         self._hash = blake3.blake3(max_threads=1)
         self.on_progress: Callable[[int], None] | None = None
 
@@ -60,6 +62,15 @@ class ByteStream:
             if self.on_progress is not None:
                 self.on_progress(self.compressed_position)
         return memoryview(self._buf)[self._start : self._end]
+
+    def more(self) -> None:
+        """Make the window longer: the caller cannot use what it holds. The
+        buffer grows when it is full, so a record longer than it still fits."""
+        if self.eof:
+            return
+        if self._start == 0 and self._end == len(self._buf):
+            self._grow(len(self._buf))
+        self._fill()
 
     def advance(self, n: int) -> None:
         """Mark ``n`` bytes of the window as used."""
@@ -131,15 +142,16 @@ class ByteStream:
                 self._hash.update(view[self._end : self._end + n])
                 self._end += n
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            self.eof = True
-            raise CaptureError(
-                f"{self.name}: the gzip data is damaged after byte {self.offset + self._end}: {exc}"
-            ) from exc
+            self._stop(f"the gzip data is damaged ({exc})")
         except OSError as exc:
-            self.eof = True
-            raise CaptureError(f"{self.name}: read error after byte {self.offset}: {exc}") from exc
+            self._stop(f"read error ({exc.strerror or exc})")
         finally:
             view.release()
+
+    def _stop(self, why: str) -> None:
+        self.eof = True
+        self.damage = why
+        self.damage_offset = self.offset + (self._end - self._start)
 
 
 def _peek(raw: BinaryIO, n: int) -> bytes:

@@ -15,12 +15,12 @@ from typing import Any, Final
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from otseam.errors import StoreError
 from otseam.store.schema import SCHEMA_REVISION
 
-__all__ = ["DEFAULT_DB", "database_url", "open_store"]
+__all__ = ["DEFAULT_DB", "database_url", "describe_error", "open_store"]
 
 DEFAULT_DB: Final = "otseam.db"
 MIGRATIONS: Final = Path(__file__).parent / "migrations"
@@ -28,7 +28,7 @@ MIGRATIONS: Final = Path(__file__).parent / "migrations"
 
 def database_url(target: str | None) -> str:
     """A SQLAlchemy URL for a file path or URL; $OTSEAM_DB, then ./otseam.db."""
-    target = target or os.environ.get("OTSEAM_DB") or DEFAULT_DB
+    target = _target(target)
     if "://" in target:
         if target.startswith("postgresql://"):
             return "postgresql+psycopg://" + target.removeprefix("postgresql://")
@@ -39,26 +39,45 @@ def database_url(target: str | None) -> str:
 def open_store(target: str | None = None) -> Engine:
     """An engine on an up-to-date store; raises ``StoreError`` with the reason."""
     url = database_url(target)
+    shown = _safe(_target(target))
     try:
         engine = create_engine(url)
-    except (ArgumentError, ImportError) as exc:
-        raise StoreError(f"cannot use database {target!r}: {exc}") from exc
+    except (ArgumentError, ImportError, ValueError) as exc:  # ValueError: a bad port
+        raise StoreError(
+            f"cannot use database {shown}: {describe_error(exc)}; give a SQLite file path "
+            "or a URL like postgresql://user@host/database"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        hint = "give a SQLite file in a writable directory"
+    else:
+        hint = "check the URL, that the server runs, and the user's rights"
     try:
         _migrate(engine)
-    except OperationalError as exc:
-        raise StoreError(f"cannot open database {_safe(url)}: {exc.orig}") from exc
     except SQLAlchemyError as exc:
-        raise StoreError(f"database {_safe(url)} could not be prepared: {exc}") from exc
+        engine.dispose()
+        raise StoreError(f"cannot open database {shown}: {describe_error(exc)}; {hint}") from exc
     return engine
+
+
+def describe_error(exc: BaseException) -> str:
+    """A database error as one line: the driver's own message, without
+    SQLAlchemy's statement dump and links."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    text = str(orig if orig is not None else exc)
+    text = text.split("(Background on this error at:", 1)[0]
+    return " ".join(text.split())
+
+
+def _target(target: str | None) -> str:
+    return target or os.environ.get("OTSEAM_DB") or DEFAULT_DB
 
 
 def _safe(url: str) -> str:
     """The URL without a password, for messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
     return url
 
 

@@ -22,31 +22,41 @@ from otseam.store.schema import (
 __all__ = ["FlowFilter", "asset_rows", "capture_rows", "flow_rows", "operation_rows", "totals"]
 
 
-def asset_rows(conn: Connection, role: str | None = None, address: str | None = None,
-               protocol: str | None = None) -> list[dict[str, Any]]:
+def asset_rows(
+    conn: Connection,
+    role: str | None = None,
+    address: str | None = None,
+    protocol: str | None = None,
+) -> list[dict[str, Any]]:
     """Assets with their addresses and protocols, ordered by id."""
     query = select(assets).order_by(assets.c.id)
     if role:
         query = query.where(assets.c.role == role)
     if address:
-        query = query.where(assets.c.id.in_(
-            select(asset_addresses.c.asset_id).where(asset_addresses.c.value == address.lower())
-        ))
+        query = query.where(
+            assets.c.id.in_(
+                select(asset_addresses.c.asset_id).where(asset_addresses.c.value == address.lower())
+            )
+        )
     if protocol:
-        query = query.where(assets.c.id.in_(
-            select(asset_protocols.c.asset_id).where(asset_protocols.c.protocol == protocol)
-        ))
+        query = query.where(
+            assets.c.id.in_(
+                select(asset_protocols.c.asset_id).where(asset_protocols.c.protocol == protocol)
+            )
+        )
     rows = [dict(r._mapping) for r in conn.execute(query)]
     addresses: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"ip": [], "mac": []})
     for asset_id, kind, value in conn.execute(
-        select(asset_addresses.c.asset_id, asset_addresses.c.kind, asset_addresses.c.value)
-        .order_by(asset_addresses.c.id)
+        select(
+            asset_addresses.c.asset_id, asset_addresses.c.kind, asset_addresses.c.value
+        ).order_by(asset_addresses.c.id)
     ):
         addresses[asset_id][kind].append(value)
     protocols: dict[int, list[dict[str, str]]] = defaultdict(list)
     for asset_id, name, proto_role in conn.execute(
-        select(asset_protocols.c.asset_id, asset_protocols.c.protocol, asset_protocols.c.role)
-        .order_by(asset_protocols.c.protocol, asset_protocols.c.role)
+        select(
+            asset_protocols.c.asset_id, asset_protocols.c.protocol, asset_protocols.c.role
+        ).order_by(asset_protocols.c.protocol, asset_protocols.c.role)
     ):
         protocols[asset_id].append({"name": name, "role": proto_role})
     for row in rows:
@@ -99,13 +109,15 @@ def capture_rows(conn: Connection) -> list[dict[str, Any]]:
 
 def totals(conn: Connection) -> dict[str, int]:
     """How much the store holds."""
+
     def count(table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
     return {
         "captures": count(captures),
-        "packets": int(conn.execute(select(func.coalesce(func.sum(captures.c.packets), 0)))
-                       .scalar_one()),
+        "packets": int(
+            conn.execute(select(func.coalesce(func.sum(captures.c.packets), 0))).scalar_one()
+        ),
         "conversations": count(conversations),
         "hosts": int(conn.execute(select(func.count(func.distinct(bindings.c.ip)))).scalar_one()),
         "assets": count(assets),

@@ -132,8 +132,9 @@ operations = Table(
     Column("exception", Boolean, nullable=False),
     Column("count", BigInteger, nullable=False),
     *_seen(),
-    UniqueConstraint("src", "dst", "protocol", "operation", "code", "code_name", "exception",
-                     name="uq_operation"),
+    UniqueConstraint(
+        "src", "dst", "protocol", "operation", "code", "code_name", "exception", name="uq_operation"
+    ),
 )
 
 identities = Table(
@@ -197,8 +198,9 @@ asset_addresses = Table(
     "asset_addresses",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("kind", String(3), nullable=False),  # ip or mac
     Column("value", String(45), nullable=False),
     UniqueConstraint("kind", "value", name="uq_asset_address"),
@@ -208,8 +210,9 @@ asset_protocols = Table(
     "asset_protocols",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("protocol", String(32), nullable=False),
     Column("role", String(8), nullable=False),  # server or client
     Column("evidence", String(16), nullable=False),  # semantics or port

@@ -55,25 +55,66 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
         )
     )
     merge = _Merge(conn)
-    merge.rows("conversations", _conversation_columns(), _conversation_rows(facts),
-               keys=5, add=range(5, 9), low=(9,), high=(10,), first=(11, 14), bits=(12, 13),
-               keep=(15,))
-    merge.rows("bindings", ("ip", "mac", "vlan", "packets", "first_seen", "last_seen", "sources"),
-               _binding_rows(facts), keys=3, add=(3,), low=(4,), high=(5,), bits=(6,))
-    station_cols = ("mac", "packets", "bytes", "first_seen", "last_seen", "vlan",
-                    *[f"{k}_frames" for k in L2_KINDS])
-    merge.rows("stations", station_cols, _station_rows(facts), keys=1,
-               add=(1, 2, *range(6, 6 + len(L2_KINDS))), low=(3,), high=(4,), keep=(5,))
-    merge.counted("operations", ("src", "dst", "protocol", "operation", "code", "code_name",
-                                 "exception"), facts.operations)
+    merge.rows(
+        "conversations",
+        _conversation_columns(),
+        _conversation_rows(facts),
+        keys=5,
+        add=range(5, 9),
+        low=(9,),
+        high=(10,),
+        first=(11, 14),
+        bits=(12, 13),
+        keep=(15,),
+    )
+    merge.rows(
+        "bindings",
+        ("ip", "mac", "vlan", "packets", "first_seen", "last_seen", "sources"),
+        _binding_rows(facts),
+        keys=3,
+        add=(3,),
+        low=(4,),
+        high=(5,),
+        bits=(6,),
+    )
+    station_cols = (
+        "mac",
+        "packets",
+        "bytes",
+        "first_seen",
+        "last_seen",
+        "vlan",
+        *[f"{k}_frames" for k in L2_KINDS],
+    )
+    merge.rows(
+        "stations",
+        station_cols,
+        _station_rows(facts),
+        keys=1,
+        add=(1, 2, *range(6, 6 + len(L2_KINDS))),
+        low=(3,),
+        high=(4,),
+        keep=(5,),
+    )
+    merge.counted(
+        "operations",
+        ("src", "dst", "protocol", "operation", "code", "code_name", "exception"),
+        facts.operations,
+    )
     merge.counted("identities", ("address", "protocol", "attribute", "value"), facts.identities)
     merge.counted("protocol_roles", ("address", "protocol", "role"), facts.roles)
-    merge.rows("malformed", ("src", "dst", "protocol", "reason", "raw", "count", "first_seen",
-                             "last_seen"),
-               ((*k, v.raw.hex(), v.count, v.first_ns, v.last_ns)
-                for k, v in facts.malformed.items()),
-               keys=4, add=(5,), low=(6,), high=(7,), keep=(4,))
-    return int(result.inserted_primary_key[0])
+    merge.rows(
+        "malformed",
+        ("src", "dst", "protocol", "reason", "raw", "count", "first_seen", "last_seen"),
+        ((*k, v.raw.hex(), v.count, v.first_ns, v.last_ns) for k, v in facts.malformed.items()),
+        keys=4,
+        add=(5,),
+        low=(6,),
+        high=(7,),
+        keep=(4,),
+    )
+    key = result.inserted_primary_key
+    return int(key[0]) if key else 0
 
 
 class _Merge:
@@ -86,18 +127,27 @@ class _Merge:
         self.low = "LEAST" if self.postgres else "min"
         self.high = "GREATEST" if self.postgres else "max"
 
-    def rows(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]], *,
-             keys: int, add: Iterable[int] = (), low: Iterable[int] = (),
-             high: Iterable[int] = (), bits: Iterable[int] = (), first: Iterable[int] = (),
-             keep: Iterable[int] = ()) -> None:
+    def rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[tuple[Any, ...]],
+        *,
+        keys: int,
+        add: Iterable[int] = (),
+        low: Iterable[int] = (),
+        high: Iterable[int] = (),
+        bits: Iterable[int] = (),
+        first: Iterable[int] = (),
+        keep: Iterable[int] = (),
+    ) -> None:
         sets = []
         for i in add:
             sets.append(f"{columns[i]} = {table}.{columns[i]} + excluded.{columns[i]}")
         for i in low:
             sets.append(f"{columns[i]} = {self.low}({table}.{columns[i]}, excluded.{columns[i]})")
         for i in high:
-            sets.append(f"{columns[i]} = {self.high}({table}.{columns[i]}, "
-                        f"excluded.{columns[i]})")
+            sets.append(f"{columns[i]} = {self.high}({table}.{columns[i]}, excluded.{columns[i]})")
         for i in bits:
             sets.append(f"{columns[i]} = {table}.{columns[i]} | excluded.{columns[i]}")
         for i in first:
@@ -109,15 +159,22 @@ class _Merge:
             f"ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {', '.join(sets)}"
         )
         for batch in _batches(rows):
-            self.conn.exec_driver_sql(sql, batch)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(sql, batch)
 
-    def counted(self, table: str, key_columns: Sequence[str],
-                table_rows: dict[Any, Counted]) -> None:
+    def counted(
+        self, table: str, key_columns: Sequence[str], table_rows: dict[Any, Counted]
+    ) -> None:
         columns = (*key_columns, "count", "first_seen", "last_seen")
         n = len(key_columns)
-        self.rows(table, columns,
-                  ((*k, v.count, v.first_ns, v.last_ns) for k, v in table_rows.items()),
-                  keys=n, add=(n,), low=(n + 1,), high=(n + 2,))
+        self.rows(
+            table,
+            columns,
+            ((*k, v.count, v.first_ns, v.last_ns) for k, v in table_rows.items()),
+            keys=n,
+            add=(n,),
+            low=(n + 1,),
+            high=(n + 2,),
+        )
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -127,9 +184,24 @@ def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]
 
 
 def _conversation_columns() -> tuple[str, ...]:
-    return ("transport", "a", "a_port", "b", "b_port", "a_to_b_packets", "b_to_a_packets",
-            "a_to_b_bytes", "b_to_a_bytes", "first_seen", "last_seen", "initiator",
-            "a_tcp_flags", "b_tcp_flags", "app_protocol", "vlan")
+    return (
+        "transport",
+        "a",
+        "a_port",
+        "b",
+        "b_port",
+        "a_to_b_packets",
+        "b_to_a_packets",
+        "a_to_b_bytes",
+        "b_to_a_bytes",
+        "first_seen",
+        "last_seen",
+        "initiator",
+        "a_tcp_flags",
+        "b_tcp_flags",
+        "app_protocol",
+        "vlan",
+    )
 
 
 def _service_ports() -> tuple[np.ndarray, np.ndarray]:

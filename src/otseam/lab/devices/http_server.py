@@ -6,11 +6,22 @@ stored in memory and acknowledged. The Server header carries the product.
 
 from __future__ import annotations
 
+import socketserver
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from otseam.lab.devices._common import announce_ready, parser
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """An HTTP server that does not look its own name up in DNS when it binds."""
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         def log_message(self, format: str, *values: object) -> None:
             return
 
-    servers = [ThreadingHTTPServer((args.bind, port), Handler) for port in args.port]
+    servers = [QuietHTTPServer((args.bind, port), Handler) for port in args.port]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     announce_ready()

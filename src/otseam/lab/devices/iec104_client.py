@@ -1,0 +1,62 @@
+"""An IEC 60870-5-104 controlling station (c104): supervision, or a breaker command.
+
+Modes:
+  poll     STARTDT, general interrogation (C_IC_NA_1), clock sync, then receive
+           spontaneous measurands until the lifetime ends
+  command  STARTDT and one single command C_SC_NA_1 to IOA 21 (close the breaker)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import c104
+
+from otseam.lab.devices._common import parser, until
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__ or "")
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--common-address", type=int, required=True)
+    ap.add_argument("--mode", choices=("poll", "command"), required=True)
+    args = ap.parse_args(argv)
+    deadline = until(args.lifetime)
+    client = c104.Client()
+    connection = client.add_connection(ip=args.host, port=2404, init=c104.Init.ALL)
+    if connection is None:
+        sys.stderr.write(f"c104 refused the connection to {args.host}\n")
+        return 2
+    station = connection.add_station(common_address=args.common_address)
+    if station is None:
+        sys.stderr.write(f"c104 refused common address {args.common_address}\n")
+        return 2
+    command = station.add_point(io_address=21, type=c104.Type.C_SC_NA_1)
+    client.start()
+    try:
+        connected_by = time.monotonic() + 10
+        while not connection.is_connected and time.monotonic() < connected_by:
+            time.sleep(0.1)
+        if not connection.is_connected:
+            sys.stderr.write(f"no IEC 104 connection to {args.host}:2404\n")
+            return 1
+        if args.mode == "command":
+            time.sleep(1.0)  # let the interrogation of Init.ALL finish first
+            if command is None:
+                return 2
+            command.value = True
+            if not command.transmit(cause=c104.Cot.ACTIVATION):
+                sys.stderr.write("the RTU did not confirm the single command\n")
+                return 1
+            time.sleep(1.0)
+            return 0
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+        return 0
+    finally:
+        client.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
