@@ -46,6 +46,17 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=FORMATS,
+        default="table",
+        show_default=True,
+        help="A table for people, or CSV or JSON for programs.",
+    )(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="otseam")
 def cli() -> None:
@@ -83,7 +94,7 @@ def ingest(paths: tuple[str, ...], db: str, strict: bool, quiet: bool) -> None:
 @click.option("--role", help="Only assets of this role (plc, hmi, network_device, unknown...).")
 @click.option("--address", help="Only the asset holding this IP or MAC.")
 @click.option("--protocol", help="Only assets speaking this protocol (modbus, enip...).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option
 def assets(db: str, role: str | None, address: str | None, protocol: str | None, fmt: str) -> None:
     """The asset inventory."""
     from otseam.store.database import open_store
@@ -110,10 +121,14 @@ def assets(db: str, role: str | None, address: str | None, protocol: str | None,
 @db_option
 @click.option("--address", help="Only conversations with this IP address.")
 @click.option("--port", type=int, help="Only conversations on this port.")
-@click.option("--transport", type=click.Choice(["tcp", "udp", "icmp", "icmp6"]))
+@click.option(
+    "--transport",
+    type=click.Choice(["tcp", "udp", "icmp", "icmp6"]),
+    help="Only conversations over this transport.",
+)
 @click.option("--app", "app_protocol", help="Only this application protocol (modbus, enip...).")
 @click.option("--limit", type=int, help="At most this many (busiest first); tables show 50.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option
 def flows(
     db: str,
     address: str | None,
@@ -159,7 +174,7 @@ def flows(
 
 @cli.command()
 @db_option
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option
 def operations(db: str, fmt: str) -> None:
     """Operations one device asked of another (reads, writes, stops...)."""
     from otseam.store.database import open_store
@@ -173,7 +188,14 @@ def operations(db: str, fmt: str) -> None:
 
 @cli.command()
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
+    help="Output format (docs/export.md describes the JSON document).",
+)
 @click.option(
     "--output",
     "-o",

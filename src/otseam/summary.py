@@ -27,7 +27,8 @@ def print_ingest_summary(console: Console, report: IngestReport, engine: Engine)
     rate = f", {packets / seconds:,.0f} packets/s" if seconds > 0 and packets else ""
     console.print(
         f"[bold]files[/bold]: {len(read)} ingested, {len(again)} already in the store, "
-        f"{len(unread) + len([p for p in report.problems if p.fatal])} not read"
+        f"{len(unread) + len([p for p in report.problems if p.fatal])} not read",
+        soft_wrap=True,
     )
     console.print(f"[bold]packets[/bold]: {packets:,} ({size / 1e6:.1f} MB){rate}")
     problems = report.all_problems
@@ -43,5 +44,6 @@ def print_ingest_summary(console: Console, report: IngestReport, engine: Engine)
     console.print(
         f"[bold]store[/bold]: {held['captures']} captures, {held['packets']:,} packets, "
         f"{held['conversations']:,} conversations, {held['hosts']:,} hosts, "
-        f"{held['assets']:,} assets, {held['operations']:,} operation kinds"
+        f"{held['assets']:,} assets, {held['operations']:,} operation kinds",
+        soft_wrap=True,
     )

@@ -90,17 +90,13 @@ def ip_pairs(frames: Iterable[Frame]) -> dict[ConversationKey, Traffic]:
 
 def ip_senders(frames: Iterable[Frame]) -> set[Binding]:
     """(IP, MAC) of the sender of every IP packet: IP source, Ethernet source."""
-    return {
-        (canonical_ip(f.src), canonical_mac(f.eth_src)) for f in frames if f.eth_src and f.src
-    }
+    return {(canonical_ip(f.src), canonical_mac(f.eth_src)) for f in frames if f.eth_src and f.src}
 
 
 def arp_senders(frames: Iterable[Frame]) -> set[Binding]:
     """(IP, MAC) from the sender fields of every ARP packet."""
     return {
-        (canonical_ip(f.arp_ip), canonical_mac(f.arp_mac))
-        for f in frames
-        if f.arp_mac and f.arp_ip
+        (canonical_ip(f.arp_ip), canonical_mac(f.arp_mac)) for f in frames if f.arp_mac and f.arp_ip
     }
 
 

@@ -10,8 +10,9 @@ direction of that order. Addresses are compared in canonical text
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeVar
 
 __all__ = [
     "TRANSPORT_NAMES",
@@ -21,8 +22,12 @@ __all__ = [
     "canonical_ip",
     "canonical_mac",
     "conversation_key",
+    "differences",
     "transport_name",
 ]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 # otseam's names for transports (store column ``transport``, export ``proto``).
 TRANSPORT_NAMES: Final = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6"}
@@ -55,9 +60,7 @@ class ConversationKey(NamedTuple):
     b: Endpoint
 
 
-def conversation_key(
-    transport: str, src: Endpoint, dst: Endpoint
-) -> tuple[ConversationKey, bool]:
+def conversation_key(transport: str, src: Endpoint, dst: Endpoint) -> tuple[ConversationKey, bool]:
     """The key, and True when ``src`` is the key's ``a`` (a packet src->dst
     then counts as a->b). A host talking to itself on one port is a->b."""
     forward = src.order() <= dst.order()
@@ -98,3 +101,15 @@ class Traffic:
     @property
     def size(self) -> int:
         return self.bytes_ab + self.bytes_ba
+
+
+def differences(otseam: Mapping[K, V], tshark: Mapping[K, V], limit: int = 20) -> list[str]:
+    """Readable lines for every key on which the two tables disagree."""
+    keys = sorted(set(otseam) | set(tshark), key=str)
+    lines = [
+        f"{key}: otseam {otseam.get(key)}, tshark {tshark.get(key)}"
+        for key in keys
+        if otseam.get(key) != tshark.get(key)
+    ]
+    more = [f"... and {len(lines) - limit} more"] if len(lines) > limit else []
+    return lines[:limit] + more

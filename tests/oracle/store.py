@@ -1,8 +1,9 @@
 """What otseam stored for a capture, in the oracle's shapes (``model``).
 
-``ingest_capture`` runs the library ingest into a fresh SQLite store and
-reads the facts tables back with SQL; ``export_conversations`` reads the
-flows of ``otseam export`` JSON, for the CLI path.
+``ingest_capture`` runs the library ingest into a fresh store and reads the
+facts tables back with SQL; ``stored_capture`` does it once per capture per
+session, in memory. ``export_conversations`` reads the flows of
+``otseam export`` JSON, for the CLI path.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from otseam.ingest import ingest
 from otseam.store.database import open_store
-from otseam.store.schema import bindings, conversations, operations, stations
+from otseam.store.schema import bindings, conversations, malformed, operations, stations
 from tests.oracle.model import (
     ConversationKey,
     Endpoint,
@@ -33,6 +35,7 @@ __all__ = [
     "export_conversations",
     "ingest_capture",
     "ip_pairs",
+    "stored_capture",
 ]
 
 
@@ -44,13 +47,20 @@ class StoredCapture:
     bindings: frozenset[tuple[str, str]]
     stations: frozenset[str]
     requests: Counter[tuple[str, str, str, int]]  # (protocol, client, server, code)
+    malformed: Counter[tuple[str, str]]  # (protocol, reason)
     problems: tuple[str, ...]
     packets: int
 
 
-def ingest_capture(capture: Path, db: Path) -> StoredCapture:
-    """Ingest ``capture`` into a new store at ``db`` and read it back."""
-    engine = open_store(str(db))
+@cache
+def stored_capture(capture: Path) -> StoredCapture:
+    """``ingest_capture`` into an in-memory SQLite store, once per session."""
+    return ingest_capture(capture, "sqlite://")
+
+
+def ingest_capture(capture: Path, target: str) -> StoredCapture:
+    """Ingest ``capture`` into the new, empty store ``target`` and read it back."""
+    engine = open_store(target)
     try:
         report = ingest([str(capture)], engine)
         with engine.connect() as conn:
@@ -61,6 +71,7 @@ def ingest_capture(capture: Path, db: Path) -> StoredCapture:
                     canonical_mac(m) for m in conn.execute(select(stations.c.mac)).scalars()
                 ),
                 requests=_requests(conn),
+                malformed=_malformed(conn),
                 problems=tuple(str(p) for p in report.all_problems),
                 packets=sum(o.packets for o in report.outcomes),
             )
@@ -151,4 +162,12 @@ def _requests(conn: Connection) -> Counter[tuple[str, str, str, int]]:
     counts: Counter[tuple[str, str, str, int]] = Counter()
     for protocol, src, dst, code, count in rows:
         counts[(protocol, canonical_ip(src), canonical_ip(dst), code)] += count
+    return counts
+
+
+def _malformed(conn: Connection) -> Counter[tuple[str, str]]:
+    m = malformed.c
+    counts: Counter[tuple[str, str]] = Counter()
+    for protocol, reason, count in conn.execute(select(m.protocol, m.reason, m.count)):
+        counts[(protocol, reason)] += count
     return counts

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,7 +27,6 @@ __all__ = [
     "Frame",
     "FrameDump",
     "format_size",
-    "modbus_requests",
     "read_conversations",
     "read_frames",
     "run_tshark",
@@ -204,9 +202,7 @@ def _true(text: str) -> bool:
 
 
 def _without_banner(stderr: str) -> str:
-    return "\n".join(
-        line for line in stderr.splitlines() if not line.startswith("Running as user")
-    )
+    return "\n".join(line for line in stderr.splitlines() if not line.startswith("Running as user"))
 
 
 # --------------------------------------------------------------------------
@@ -294,26 +290,3 @@ def format_size(size: int) -> str:
         if size // 1000**power >= 10:
             return f"{size // 1000**power} {prefix}B"
     return f"{size} bytes"
-
-
-# --------------------------------------------------------------------------
-# Modbus
-
-
-@cache
-def modbus_requests(tshark: str, capture: Path) -> Counter[tuple[str, str, int]]:
-    """(client, server, function code) -> number of request PDUs sent to port
-    502, every PDU counted, including several in one segment (tshark's own
-    TCP reassembly on, as by default)."""
-    args = ["-Y", "tcp.dstport == 502 && modbus.func_code"]
-    args += ["-T", "fields", "-E", "occurrence=a", "-E", "aggregator=/s"]
-    args += ["-e", "ip.src", "-e", "ipv6.src", "-e", "ip.dst", "-e", "ipv6.dst"]
-    args += ["-e", "modbus.func_code"]
-    done = run_tshark(tshark, capture, *args)
-    counts: Counter[tuple[str, str, int]] = Counter()
-    for line in done.stdout.splitlines():
-        src4, src6, dst4, dst6, codes = line.split("\t")
-        src, dst = (src4 or src6).split()[0], (dst4 or dst6).split()[0]
-        for code in codes.split():
-            counts[(src, dst, int(code))] += 1
-    return counts

@@ -126,7 +126,7 @@ def synthesise_udp_pcap(
             ("payload", "u1", payload),
         ]
     )
-    eth = bytes.fromhex("02000000000b" "02000000000a" "0800")
+    eth = bytes.fromhex("02000000000b02000000000a0800")
     ip = struct.pack(
         ">BBHHHBBH4s", 0x45, 0, 20 + 8 + payload, 0, 0x4000, 64, 17, 0, bytes([10, 99, 0, 1])
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,14 +228,15 @@ def _merge_assets(first: Assets, second: Assets) -> Assets:
     merged: Assets = {}
     for key in first.keys() | second.keys():
         parts = [part[key] for part in (first, second) if key in part]
-        pick: Callable[[str], Any] = lambda field, parts=parts: next(
-            (p[field] for p in reversed(parts) if p[field] is not None), None
-        )
         merged[key] = {
-            **{field: pick(field) for field in IDENTITY_FIELDS},
+            **{field: _latest_known(parts, field) for field in IDENTITY_FIELDS},
             "first_seen": min(p["first_seen"] for p in parts),
             "last_seen": max(p["last_seen"] for p in parts),
             "addresses": set().union(*(p["addresses"] for p in parts)),
             "protocols": set().union(*(p["protocols"] for p in parts)),
         }
     return merged
+
+
+def _latest_known(parts: list[dict[str, Any]], field: str) -> Any:
+    return next((p[field] for p in reversed(parts) if p[field] is not None), None)

@@ -190,7 +190,7 @@ typedef struct {
     uint8_t syn_side;           /* 1: a sent the first bare SYN, 2: b did */
     uint8_t app;                /* application protocol id, 0 = none */
     uint8_t sig_checked;
-    uint8_t pad;
+    uint8_t stream_dirs; /* bit 0: a->b, bit 1: b->a left PDU alignment */
     uint16_t vlan;
 } ConvEntry; /* 96 bytes */
 
@@ -265,6 +265,15 @@ typedef struct {
     uint8_t mode, skip, len, pad;
 } DissectSpec;
 
+/* How a protocol's PDUs are delimited on TCP: a length field at
+ * len_offset (len_size bytes, 0 = unframed) plus adjust gives the PDU's
+ * total length; magic, when magic_len is 1, is the PDU's first byte. */
+typedef struct {
+    uint8_t len_offset, len_size, big_endian, magic_len, magic, pad;
+    int16_t adjust;
+    uint32_t max_length; /* the longest PDU the protocol allows */
+} Framing;
+
 #define MAX_SIGNATURES 32
 typedef struct {
     uint8_t proto, app, offset, length;
@@ -309,6 +318,7 @@ typedef struct {
     PyObject_HEAD Table conv, bind, station, group;
     uint8_t tcp_app[65536], udp_app[65536];
     DissectSpec spec[256];
+    Framing framing[256];
     Signature sig[MAX_SIGNATURES];
     int nsig;
     uint16_t ethertype[MAX_ETHERTYPE_APPS];
@@ -455,6 +465,27 @@ static uint8_t match_signature(const Walker *w, uint8_t proto, const uint8_t *pa
     return 0;
 }
 
+/* True when the segment holds whole PDUs only: then it can be dissected on
+ * its own. Otherwise the direction needs TCP reassembly (stream events). */
+static int pdu_aligned(const Framing *f, const uint8_t *d, uint32_t n)
+{
+    uint32_t pos = 0, need = (uint32_t)f->len_offset + f->len_size;
+    for (int pdus = 0; pos < n && pdus < 64; pdus++) {
+        if (n - pos < need || (f->magic_len && d[pos] != f->magic))
+            return 0;
+        const uint8_t *l = d + pos + f->len_offset;
+        uint64_t len = 0;
+        for (int i = 0; i < f->len_size; i++)
+            len = f->big_endian ? (len << 8) | l[i] : len | ((uint64_t)l[i] << (8 * i));
+        int64_t total = (int64_t)len + f->adjust;
+        if (total < (int64_t)need || total > (int64_t)(n - pos) ||
+            (f->max_length && total > (int64_t)f->max_length))
+            return 0;
+        pos += (uint32_t)total;
+    }
+    return pos == n;
+}
+
 typedef struct {
     int family;
     const uint8_t *src, *dst;
@@ -521,9 +552,21 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
         e->sig_checked = 1;
         e->app = match_signature(w, p->proto, p->payload, p->payload_len);
     }
-    if (e->app && w->spec[e->app].mode != MODE_NONE)
-        see_message(w, (uint32_t)i, src_is_a ? 0 : 1, e->app, p->payload, p->payload_len,
-                    (uint32_t)(p->payload - chunk), ts, p->seq, p->tcp_flags);
+    if (!e->app || w->spec[e->app].mode == MODE_NONE)
+        return;
+    uint8_t dir = src_is_a ? 0 : 1;
+    const Framing *f = &w->framing[e->app];
+    if (p->proto == 6 && f->len_size && !(e->stream_dirs & (1u << dir)) &&
+        !pdu_aligned(f, p->payload, p->payload_len))
+        e->stream_dirs |= (uint8_t)(1u << dir);
+    if (e->stream_dirs & (1u << dir)) {
+        Event ev = {ts, 0xffffffffu, (uint32_t)(p->payload - chunk), p->payload_len, p->seq,
+                    (uint32_t)i, dir, e->app, p->tcp_flags, 0};
+        add_event(w, &ev);
+        return;
+    }
+    see_message(w, (uint32_t)i, dir, e->app, p->payload, p->payload_len,
+                (uint32_t)(p->payload - chunk), ts, p->seq, p->tcp_flags);
 }
 
 /* Ports of later fragments come from the first one (RFC 791 / RFC 8200). */
@@ -1070,6 +1113,22 @@ done:
     return result;
 }
 
+/* configure_framing(framings): 256 x sizeof(Framing) bytes, one per app id. */
+static PyObject *configure_framing(Walker *w, PyObject *arg)
+{
+    Py_buffer buf;
+    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (buf.len != (Py_ssize_t)sizeof(w->framing)) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "configure_framing: table of the wrong size");
+        return NULL;
+    }
+    memcpy(w->framing, buf.buf, sizeof(w->framing));
+    PyBuffer_Release(&buf);
+    Py_RETURN_NONE;
+}
+
 static PyObject *table_bytes(const Table *t)
 {
     return PyBytes_FromStringAndSize((const char *)t->entries, (Py_ssize_t)(t->count * t->entry_size));
@@ -1131,11 +1190,12 @@ static PyObject *reset(Walker *w, PyObject *unused)
 
 static PyObject *sizes(PyObject *unused, PyObject *unused2)
 {
-    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "conversation", (Py_ssize_t)sizeof(ConvEntry),
+    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "conversation", (Py_ssize_t)sizeof(ConvEntry),
                          "binding", (Py_ssize_t)sizeof(BindEntry), "station",
                          (Py_ssize_t)sizeof(StationEntry), "group", (Py_ssize_t)sizeof(GroupEntry),
                          "event", (Py_ssize_t)sizeof(Event), "interface", (Py_ssize_t)sizeof(Interface),
-                         "signature", (Py_ssize_t)sizeof(Signature));
+                         "signature", (Py_ssize_t)sizeof(Signature), "framing",
+                         (Py_ssize_t)sizeof(Framing));
 }
 
 static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
@@ -1162,6 +1222,7 @@ static void walker_dealloc(Walker *w)
 
 static PyMethodDef walker_methods[] = {
     {"configure", (PyCFunction)configure, METH_VARARGS, "Load protocol port tables and specs."},
+    {"configure_framing", (PyCFunction)configure_framing, METH_O, "Load TCP PDU framings."},
     {"walk_pcap", (PyCFunction)walk_pcap, METH_VARARGS, "Walk classic pcap records."},
     {"walk_pcapng", (PyCFunction)walk_pcapng, METH_VARARGS, "Walk pcapng packet blocks."},
     {"conversations", (PyCFunction)conversations, METH_NOARGS, "Conversation entries."},

@@ -16,18 +16,20 @@ import numpy as np
 from otseam.decode import _framewalk
 from otseam.decode.addresses import ip_text, mac_text
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
+from otseam.decode.reassembly import TcpStream
 from otseam.errors import DissectorError
 from otseam.model.capture import CaptureFacts, Counted
 from otseam.model.observations import (
-    Transport,
     Identity,
     Malformed,
     MessageContext,
     Observation,
     Operation,
     ProtocolRole,
+    Transport,
 )
-from otseam.protocols.registry import REGISTRY, Registry
+from otseam.protocols.catalog import REGISTRY
+from otseam.protocols.registry import Registry
 from otseam.sources.problems import Problem
 
 __all__ = ["FrameDecoder"]
@@ -47,6 +49,8 @@ class FrameDecoder:
         self.strict = strict
         self.walker = _framewalk.Walker()
         self.walker.configure(*registry.walker_tables(dissect))
+        self.walker.configure_framing(registry.framing_table())
+        self._streams: dict[tuple[int, int], TcpStream] = {}
         self._by_group: dict[int, list[Observation]] = {}
         self._single: list[tuple[Observation, int]] = []  # stream mode, count 1 each
         self._contexts: dict[tuple[int, int, int], MessageContext] = {}
@@ -60,11 +64,37 @@ class FrameDecoder:
             ts, group, offset, length, _seq, owner, direction, app, _flags, _pad = event
             ctx = self._context(owner, direction, app, ts)
             message = bytes(window[offset : offset + length])
-            observations = self._dissect(app, message, ctx)
-            if group == NO_GROUP:
-                self._single.extend((o, ts) for o in observations)
-            else:
-                self._by_group[group] = observations
+            if group != NO_GROUP:
+                self._by_group[group] = self._dissect(app, message, ctx)
+                continue
+            for pdu in self._stream_pdus(owner, direction, app, _seq, message, ctx):
+                self._single.extend((o, ts) for o in self._dissect(app, pdu, ctx))
+
+    def _stream_pdus(
+        self,
+        owner: int,
+        direction: int,
+        app: int,
+        seq: int,
+        message: bytes,
+        ctx: MessageContext,
+    ) -> list[bytes]:
+        """Messages of a stream event: whole PDUs after reassembly where the
+        protocol is framed, else the message as it came."""
+        spec = self.registry.spec_of(app)
+        if spec is None or spec.framing is None:
+            return [message]
+        stream = self._streams.get((owner, direction))
+        if stream is None:
+            stream = self._streams[(owner, direction)] = TcpStream(spec.framing)
+        skipped = stream.skipped
+        pdus = stream.add(seq, message)
+        if stream.skipped > skipped:
+            reason = "TCP stream bytes that start no PDU were skipped (lost segment or damage)"
+            self._single.append(
+                (Malformed(ctx.src, ctx.dst, spec.name, reason, message[:64]), ctx.ts_ns)
+            )
+        return pdus
 
     def _context(self, owner: int, direction: int, app: int, ts: int) -> MessageContext:
         name = self.registry.name_of(app) or f"unknown-{app}"

@@ -17,6 +17,7 @@ __all__ = [
     "BINDING",
     "CONVERSATION",
     "EVENT",
+    "FRAMING",
     "GROUP",
     "INTERFACE",
     "SIGNATURE",
@@ -46,7 +47,7 @@ CONVERSATION: Final = np.dtype(
         ("syn_side", "u1"),
         ("app", "u1"),
         ("_sig", "u1"),
-        ("_pad1", "u1"),
+        ("stream_dirs", "u1"),
         ("vlan", "<u2"),
     ]
 )
@@ -130,6 +131,19 @@ INTERFACE: Final = np.dtype(
     ]
 )
 
+FRAMING: Final = np.dtype(
+    [
+        ("len_offset", "u1"),
+        ("len_size", "u1"),
+        ("big_endian", "u1"),
+        ("magic_len", "u1"),
+        ("magic", "u1"),
+        ("_pad", "u1"),
+        ("adjust", "<i2"),
+        ("max_length", "<u4"),
+    ]
+)
+
 SIGNATURE: Final = np.dtype(
     [
         ("proto", "u1"),
@@ -187,6 +201,7 @@ def check_layout() -> None:
         "event": EVENT,
         "interface": INTERFACE,
         "signature": SIGNATURE,
+        "framing": FRAMING,
     }
     for name, dtype in expected.items():
         if sizes[name] != dtype.itemsize:

@@ -7,8 +7,8 @@ signals are turned into :class:`Interrupted` so ``finally`` blocks run.
 from __future__ import annotations
 
 import importlib.util
-import tempfile
 import signal
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

@@ -23,7 +23,7 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
-from otseam.protocols.registry import ProtocolSpec, Signature
+from otseam.protocols.registry import Framing, ProtocolSpec, Signature
 
 __all__ = ["COMMANDS", "DEVICE_TYPES", "PROTOCOL", "VENDORS", "dissect"]
 
@@ -157,6 +157,7 @@ PROTOCOL: Final = ProtocolSpec(
         Signature("udp", 0, b"\x63\x00", min_payload=24),
     ),
     dissector=dissect,
+    framing=Framing(len_offset=2, len_size=2, big_endian=False, adjust=24, max_length=65535 + 24),
     mode="representative",
     key_len=4,  # command and length; session and sender context vary
     doc="docs/protocols/enip.md",

@@ -22,7 +22,7 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
-from otseam.protocols.registry import ProtocolSpec
+from otseam.protocols.registry import Framing, ProtocolSpec
 
 __all__ = ["FUNCTIONS", "PROTOCOL", "dissect"]
 
@@ -184,6 +184,9 @@ PROTOCOL: Final = ProtocolSpec(
     title="Modbus/TCP",
     tcp_ports=(PORT,),
     dissector=dissect,
+    framing=Framing(
+        len_offset=4, len_size=2, adjust=6, max_length=260
+    ),  # MBAP length counts from unit id
     mode="representative",
     key_skip=2,  # the transaction id changes with every request
     key_len=8,

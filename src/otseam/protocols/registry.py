@@ -4,7 +4,7 @@ Each protocol module defines ``PROTOCOL = ProtocolSpec(...)`` once: its name,
 the transports and ports it uses, payload signatures for when it runs on an
 unusual port, and its dissector. ``REGISTRY`` lists them; the compiled walker
 is configured from it, so a protocol is added by writing its module and
-naming it here.
+naming it in ``otseam.protocols.catalog``.
 
 How dissection is sampled: a dissector sees one representative message per
 group, a group being (conversation, direction, protocol, digest of the first
@@ -22,12 +22,13 @@ from typing import Final, Literal
 
 import numpy as np
 
-from otseam.decode.layout import SIGNATURE
+from otseam.decode.layout import FRAMING, SIGNATURE
+from otseam.decode.reassembly import Framing
 from otseam.model.observations import MessageContext, Observation
 
 __all__ = [
-    "REGISTRY",
     "Dissector",
+    "Framing",
     "ProtocolSpec",
     "Registry",
     "Signature",
@@ -62,6 +63,7 @@ class ProtocolSpec:
     ethertypes: tuple[int, ...] = ()
     signatures: tuple[Signature, ...] = ()
     dissector: Dissector | None = None
+    framing: Framing | None = None  # PDU delimiting on TCP; enables reassembly
     mode: Mode = "none"
     key_skip: int = 0
     key_len: int = 16
@@ -90,6 +92,25 @@ class Registry:
     def name_of(self, app_id: int) -> str | None:
         spec = self.spec_of(app_id)
         return spec.name if spec else None
+
+    def framing_table(self) -> bytes:
+        """One framing per app id, for the walker's PDU alignment check."""
+        table = np.zeros(256, dtype=FRAMING)
+        for app, spec in enumerate(self.specs, start=1):
+            f = spec.framing
+            if f is None:
+                continue
+            table[app] = (
+                f.len_offset,
+                f.len_size,
+                int(f.big_endian),
+                int(f.magic is not None),
+                f.magic or 0,
+                0,
+                f.adjust,
+                f.max_length,
+            )
+        return table.tobytes()
 
     def walker_tables(self, dissect: bool = True) -> tuple[bytes, bytes, bytes, bytes, bytes]:
         """Port tables, dissect specs, signatures and ethertypes for the walker."""
@@ -125,13 +146,3 @@ class Registry:
             b"".join(signatures),
             bytes(ethertypes),
         )
-
-
-def _build() -> Registry:
-    # Protocol modules import this module for ProtocolSpec; import them late.
-    from otseam.protocols import enip, modbus, wellknown
-
-    return Registry([modbus.PROTOCOL, enip.PROTOCOL, *wellknown.PROTOCOLS])
-
-
-REGISTRY: Final = _build()

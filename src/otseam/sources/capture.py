@@ -171,7 +171,7 @@ def _stream_problems(stream: ByteStream, decoder: FrameDecoder) -> list[Problem]
         message = f"{count(empty, 'record')} empty (0 bytes captured); counted, nothing to decode"
         problems.append(Problem(stream.name, message))
     if stream.damage is not None:
-        message = f"{stream.damage}; the capture data before it was read"
+        message = f"{stream.damage}; reading stopped there"
         problems.append(Problem(stream.name, message, stream.damage_offset, fatal=True))
     return problems
 

@@ -135,7 +135,7 @@ class ByteStream:
         view = memoryview(self._buf)
         try:
             while self._end < len(self._buf):
-                n = self._source.readinto(view[self._end :])  # type: ignore[attr-defined]
+                n = self._read(view[self._end :])
                 if not n:
                     self.eof = True
                     break
@@ -147,6 +147,13 @@ class ByteStream:
             self._stop(f"read error ({exc.strerror or exc})")
         finally:
             view.release()
+
+    def _read(self, into: memoryview) -> int:
+        # A gzip stream is read one decompressed piece at a time: a multi-piece
+        # readinto that fails part-way loses the pieces it had already copied.
+        if self.compressed:
+            return self._source.readinto1(into)  # type: ignore[attr-defined, no-any-return]
+        return self._source.readinto(into)  # type: ignore[attr-defined, no-any-return]
 
     def _stop(self, why: str) -> None:
         self.eof = True

@@ -53,7 +53,10 @@ def open_store(target: str | None = None) -> Engine:
     else:
         hint = "check the URL, that the server runs, and the user's rights"
     try:
-        _migrate(engine)
+        _migrate(engine, shown)
+    except StoreError:
+        engine.dispose()
+        raise
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(f"cannot open database {shown}: {describe_error(exc)}; {hint}") from exc
@@ -90,7 +93,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _migrate(engine: Engine) -> None:
+def _migrate(engine: Engine, shown: str) -> None:
+    current = None
     with engine.connect() as conn:
         if inspect(conn).has_table("alembic_version"):
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -99,9 +103,17 @@ def _migrate(engine: Engine) -> None:
     # Alembic is imported only when there is something to do: it is slow to load.
     from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except CommandError as exc:  # a revision this otseam does not know
+        raise StoreError(
+            f"database {shown} has schema revision {current!r}, which this otseam does not "
+            f"know (it writes {SCHEMA_REVISION!r}): it was made by a newer otseam; upgrade "
+            "otseam or give another --db"
+        ) from exc

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from otseam.decode.addresses import address_text, macs_text
 from otseam.decode.layout import L2Kind
 from otseam.model.capture import CaptureFacts, Counted
-from otseam.protocols.registry import REGISTRY
+from otseam.protocols.catalog import REGISTRY
 from otseam.store.schema import L2_KINDS, captures
 
 __all__ = ["capture_known", "write_capture"]

@@ -8,7 +8,7 @@ resolves names at the ERP server's dnsmasq and browses the ERP web pages.
 
 from __future__ import annotations
 
-from otseam.lab.model import Action, Conduit, Finding, Host, Identity, Nic, Plant, ProtocolUse, Zone
+from otseam.lab.model import Action, Finding, Host, Identity, Nic, Plant, ProtocolUse, Zone
 from otseam.lab.plants import programs as p
 
 __all__ = ["plant"]

@@ -1,0 +1,47 @@
+"""Migrations: a new store is migrated to the current revision, and the
+migrated tables are exactly those ``otseam.store.schema`` declares; a store
+from a newer otseam is refused with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from otseam.errors import StoreError
+from otseam.store.database import database_url, open_store
+from otseam.store.schema import SCHEMA_REVISION, metadata
+from tests.store.stores import StoreTarget, dump_store
+
+
+def test_a_new_store_is_at_the_current_revision_and_matches_the_schema(
+    store: StoreTarget,
+) -> None:
+    engine = open_store(store.db)
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+    dump = dump_store(store.db)
+    assert dump["alembic_version"] == [{"version_num": SCHEMA_REVISION}]
+    assert set(dump) == {*metadata.tables, "alembic_version"}
+    assert all(rows == [] for name, rows in dump.items() if name != "alembic_version")
+
+
+def test_opening_again_changes_nothing(store: StoreTarget) -> None:
+    open_store(store.db).dispose()
+    before = dump_store(store.db)
+    open_store(store.db).dispose()
+    assert dump_store(store.db) == before
+
+
+def test_a_store_from_a_newer_otseam_is_refused(store: StoreTarget) -> None:
+    open_store(store.db).dispose()
+    engine = create_engine(database_url(store.db))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"revision '9999'.*newer otseam"):
+        open_store(store.db)
