@@ -26,6 +26,7 @@ from typing import Final, Literal
 
 __all__ = [
     "NS",
+    "Block",
     "Ethertype",
     "Extension",
     "Interface",
@@ -67,6 +68,7 @@ __all__ = [
 ]
 
 NS: Final = 1_000_000_000
+Block = Literal["epb", "spb", "opb"]
 
 
 class Linktype(IntEnum):
@@ -84,6 +86,8 @@ class Linktype(IntEnum):
 
 
 class Ethertype(IntEnum):
+    """IEEE 802 ethertypes used in the tests."""
+
     IPV4 = 0x0800
     ARP = 0x0806
     VLAN = 0x8100
@@ -98,6 +102,8 @@ class Ethertype(IntEnum):
 
 
 class TcpFlag(IntFlag):
+    """TCP header flags (RFC 9293 section 3.1)."""
+
     FIN = 0x01
     SYN = 0x02
     RST = 0x04
@@ -125,7 +131,7 @@ def _checksum(data: bytes) -> int:
     """The Internet checksum (RFC 1071)."""
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
@@ -250,10 +256,12 @@ _PADN_4: Final = b"\x01\x04\0\0\0\0"  # a PadN option filling 6 bytes
 
 
 def hop_by_hop(data: bytes = _PADN_4) -> Extension:
+    """A Hop-by-Hop Options header (RFC 8200 4.3)."""
     return Extension(0, data)
 
 
 def destination_options(data: bytes = _PADN_4) -> Extension:
+    """A Destination Options header (RFC 8200 4.6)."""
     return Extension(60, data)
 
 
@@ -264,8 +272,11 @@ def routing(addresses: Sequence[str], routing_type: int = 0, segments_left: int 
 
 
 def _chain(extensions: Sequence[Extension], last: int) -> bytes:
-    kinds = [e.kind for e in extensions[1:]] + [last]
-    return b"".join(e.packed(n) for e, n in zip(extensions, kinds, strict=False))
+    """The headers, each naming the next one; the last one names ``last``."""
+    following = [e.kind for e in extensions[1:]] + [last]
+    return b"".join(
+        e.packed(n) for e, n in zip(extensions, following[: len(extensions)], strict=True)
+    )
 
 
 def _ipv6_header(src: bytes, dst: bytes, next_header: int, length: int) -> bytes:
@@ -357,8 +368,7 @@ def ethernet_snap(
     dst: str, src: str, ethertype: int, payload: bytes, oui: bytes = b"\0\0\0"
 ) -> bytes:
     """An 802.3 frame with LLC/SNAP (AA AA 03, OUI, ethertype), RFC 1042."""
-    snap = b"\xaa\xaa\x03" + oui + struct.pack("!H", ethertype)
-    return ethernet_llc(dst, src, 0xAA, 0xAA, 0x03, snap[3:] + payload)
+    return ethernet_llc(dst, src, 0xAA, 0xAA, 0x03, oui + struct.pack("!H", ethertype) + payload)
 
 
 def sll(protocol: int, payload: bytes, source: str, packet_type: int = 0) -> bytes:
@@ -398,7 +408,7 @@ class Packet:
     data: bytes
     wire_len: int | None = None  # None: the whole frame was captured
     interface: int = 0
-    block: Literal["epb", "spb", "opb"] = "epb"
+    block: Block = "epb"  # the pcapng block that carries it
 
     @property
     def length(self) -> int:
@@ -448,9 +458,11 @@ class Interface:
     snaplen: int = 0
     tsresol: int | None = None
     name: str | None = None
+    tsoffset: int | None = None  # if_tsoffset: seconds added to every timestamp
 
     def units(self, ts_ns: int) -> int:
         """The timestamp in this interface's units, which must be exact."""
+        ts_ns -= (self.tsoffset or 0) * NS
         if self.tsresol is not None and self.tsresol & 0x80:
             scaled, left = divmod(ts_ns << (self.tsresol & 0x7F), NS)
         else:
@@ -480,23 +492,29 @@ def _options(items: Sequence[tuple[int, bytes]], big_endian: bool) -> bytes:
 
 
 def section_header(big_endian: bool = False, section_length: int = -1) -> bytes:
+    """A Section Header Block, version 1.0, no options (pcapng 4.1)."""
     order = ">" if big_endian else "<"
     body = struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, section_length)
     return pcapng_block(0x0A0D0D0A, body, big_endian)
 
 
 def interface_description(interface: Interface, big_endian: bool = False) -> bytes:
+    """An Interface Description Block with if_name, if_tsresol, if_tsoffset when set
+    (pcapng 4.2)."""
     options: list[tuple[int, bytes]] = []
     if interface.name is not None:
         options.append((2, interface.name.encode()))
     if interface.tsresol is not None:
         options.append((9, bytes([interface.tsresol])))
+    if interface.tsoffset is not None:
+        options.append((14, struct.pack((">" if big_endian else "<") + "q", interface.tsoffset)))
     order = ">" if big_endian else "<"
     body = struct.pack(order + "HHI", interface.linktype, 0, interface.snaplen)
     return pcapng_block(1, body + _options(options, big_endian), big_endian)
 
 
 def enhanced_packet(packet: Packet, units: int, big_endian: bool = False) -> bytes:
+    """An Enhanced Packet Block; ``units`` is the timestamp in if_tsresol units (pcapng 4.3)."""
     order = ">" if big_endian else "<"
     head = struct.pack(
         order + "IIIII",
@@ -510,6 +528,7 @@ def enhanced_packet(packet: Packet, units: int, big_endian: bool = False) -> byt
 
 
 def obsolete_packet(packet: Packet, units: int, big_endian: bool = False) -> bytes:
+    """The obsolete Packet Block: 16-bit interface id and drops count (pcapng appendix A)."""
     order = ">" if big_endian else "<"
     head = struct.pack(
         order + "HHIIII",
@@ -524,6 +543,7 @@ def obsolete_packet(packet: Packet, units: int, big_endian: bool = False) -> byt
 
 
 def simple_packet(packet: Packet, big_endian: bool = False) -> bytes:
+    """A Simple Packet Block: wire length and data, no timestamp (pcapng 4.4)."""
     order = ">" if big_endian else "<"
     return pcapng_block(3, struct.pack(order + "I", packet.length) + packet.data, big_endian)
 

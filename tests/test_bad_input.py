@@ -15,7 +15,11 @@ import gzip
 import io
 import os
 import random
+import re
+import shutil
 import struct
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -499,25 +503,54 @@ def test_directory_with_unreadable_entries(tmp_path: Path) -> None:
     assert stored(db) == [(str(good), 4)]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_file_without_read_permission(tmp_path: Path) -> None:
+def _as_unprivileged(*args: str) -> Ingested:
+    """Run the CLI so that file modes bind it. Root (as in CI) reads any file
+    whatever its mode, through the capabilities CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH; ``setpriv`` drops both from the bounding set, so the
+    process stays root but is refused like anyone else."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root and setpriv (util-linux) is missing")
+        prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "otseam", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    assert done.stderr == ""
+    return Ingested(done.returncode, done.stdout, done.stderr)
+
+
+def test_files_without_read_permission(tmp_path: Path) -> None:
     good = _good(tmp_path)
     locked = tmp_path / "locked.pcap"
     locked.write_bytes(pcap(packets()))
     locked.chmod(0)
     folder = tmp_path / "locked-dir"
     folder.mkdir()
+    (folder / "inside.pcap").write_bytes(pcap(packets(2)))
     folder.chmod(0)
+    db = tmp_path / "store.db"
     try:
-        run = ingest_cli(tmp_path / "store.db", str(locked), str(folder), str(good))
+        run = _as_unprivileged("ingest", "--db", str(db), str(locked), str(folder), str(good))
     finally:
         folder.chmod(0o700)
+        locked.chmod(0o600)
     assert run.problems == [
         f"{locked}: permission denied",
         f"{folder}: cannot read directory: Permission denied",
     ]
-    assert run.code == 3
-    assert stored(tmp_path / "store.db") == [(str(good), 4)]
+    assert (run.code, run.files_line) == (
+        3,
+        "files: 1 ingested, 0 already in the store, 2 not read",
+    )
+    assert stored(db) == [(str(good), 4)]
 
 
 def test_missing_path(tmp_path: Path) -> None:
@@ -582,3 +615,35 @@ def test_header_only_capture_is_read_and_empty(tmp_path: Path) -> None:
     run = ingest_cli(tmp_path / "store.db", str(path), str(ng))
     assert (run.code, run.problems) == (0, [])
     assert stored(tmp_path / "store.db") == [(str(path), 0), (str(ng), 0)]
+
+
+# --------------------------------------------------------------------------
+# the documentation
+
+
+FINDING_MESSAGES = (
+    "no such file or directory",
+    "broken symbolic link (to /x); skipped",
+    "cannot read: REASON",
+    "permission denied",
+    "cannot read directory: REASON",
+    "not a regular file (a named pipe); skipped",
+    "no files in this directory (hidden files are skipped)",
+)
+
+
+def _fixed_words(message: str) -> str:
+    """The longest stretch of a message's own words: no file name, number
+    or parenthesised detail."""
+    text = message.split(": ", 1)[1]
+    parts = re.split(r"\([^)]*\)|0x[0-9a-f]+|\d+", text)
+    return max((part.strip(" ;,") for part in parts), key=len)
+
+
+def test_every_message_is_documented() -> None:
+    """docs/errors.md lists every message the cases above produce."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text()
+    messages = [m for case in BAD.values() for m in case().problems]
+    messages += [f"{{file}}: {m}" for m in FINDING_MESSAGES]
+    missing = [m for m in messages if _fixed_words(m) not in doc]
+    assert missing == []

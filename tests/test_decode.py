@@ -23,6 +23,7 @@ from tests.capturegen import (
     Ethertype,
     Extension,
     Packet,
+    Segment,
     Tag,
     TcpFlag,
     arp,
@@ -96,7 +97,7 @@ def binding_rows(engine: Engine) -> set[tuple[str, str, int, int, int]]:
 
 
 def eth4(
-    src_mac: str, dst_mac: str, src: str, dst: str, segment: Any, tags: Sequence[Tag] = ()
+    src_mac: str, dst_mac: str, src: str, dst: str, segment: Segment, tags: Sequence[Tag] = ()
 ) -> bytes:
     return ethernet(dst_mac, src_mac, Ethertype.IPV4, ipv4(src, dst, segment), tags)
 
@@ -176,7 +177,7 @@ def test_initiator_from_service_ports(
     initiator: str | None,
     app: str | None,
 ) -> None:
-    def segment(sport: int, dport: int) -> Any:
+    def segment(sport: int, dport: int) -> Segment:
         return tcp(sport, dport, ACK) if transport == "tcp" else udp(sport, dport, b"q")
 
     frames = [

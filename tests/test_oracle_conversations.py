@@ -17,7 +17,7 @@ from tests.oracle.captures import CAPTURES, CorpusCapture, by_id
 from tests.oracle.model import differences
 from tests.oracle.session import Oracle
 from tests.oracle.store import export_conversations, ip_pairs
-from tests.oracle.tables import otseam_shown, tshark_shown
+from tests.oracle.tables import merged, otseam_shown, tshark_shown
 
 pytestmark = pytest.mark.oracle
 
@@ -62,7 +62,7 @@ def test_ip_pairs_agree(oracle: Oracle, capture: CorpusCapture) -> None:
 def test_ip_pairs_match_tshark_conv_ip(oracle: Oracle, capture: CorpusCapture) -> None:
     """The same pairs as tshark's own ``-z conv,ip`` and ``-z conv,ipv6``."""
     tables = oracle.tables(capture.path)
-    shown = tshark_shown(tables.ip + tables.ipv6, "ip")
+    shown = merged(tshark_shown(tables.ip + tables.ipv6, "ip"))
     got = otseam_shown(ip_pairs(oracle.stored(capture.path).conversations), "ip")
     assert not differences(got, shown)
 
@@ -72,10 +72,10 @@ def test_ip_pairs_match_tshark_conv_ip(oracle: Oracle, capture: CorpusCapture) -
 def test_transport_conversations_match_tshark_conv(
     oracle: Oracle, capture: CorpusCapture, transport: str
 ) -> None:
-    """The same conversations as tshark's ``-z conv,tcp`` / ``-z conv,udp``
-    (no capture here reuses a TCP port pair; see test_oracle_differences)."""
+    """The same conversations as tshark's ``-z conv,tcp`` / ``-z conv,udp``,
+    rows of one 5-tuple summed (see test_oracle_differences)."""
     rows = getattr(oracle.tables(capture.path), transport)
-    shown = tshark_shown(rows, transport)
+    shown = merged(tshark_shown(rows, transport))
     got = otseam_shown(oracle.stored(capture.path).conversations, transport)
     assert not differences(got, shown)
 

@@ -63,7 +63,7 @@ def test_ipv6_senders_are_bound(oracle: Oracle) -> None:
 @pytest.mark.parametrize(
     ("capture_id", "sender"),
     [
-        ("mms", ("127.0.0.1", "01:02:03:04:05:06")),
+        ("mms-multicast-mac", ("127.0.0.1", "01:02:03:04:05:06")),
         ("c37118", ("0.0.0.0", "00:0c:29:2e:99:47")),
     ],
 )

@@ -8,6 +8,7 @@ files, records or blocks were damaged or skipped; the rest was stored);
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -266,6 +267,9 @@ def _emit(title: str, columns: list[str], rows: list[dict[str, Any]], fmt: str) 
 
 def main() -> None:
     """Console entry point: errors become one clear line, never a traceback."""
+    # psycopg logs a warning when Ctrl-C cancels a statement mid-pipeline; the
+    # user is told what happened by the line below, not by a library's log.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -41,7 +41,12 @@ CAPTURES: Final = (
     CorpusCapture(
         "mms",
         "IEC61850/MMS - Specific Commands/iec61850_read.pcap",
-        "MMS on TCP 102 from a multicast source MAC; spaces in the name",
+        "MMS on TCP 102; spaces in the name",
+    ),
+    CorpusCapture(
+        "mms-multicast-mac",
+        "IEC61850/MMS - Specific Commands/mms-readRequest.pcap",
+        "MMS over loopback addresses, one side from a multicast source MAC",
     ),
     CorpusCapture(
         "goose", "IEC61850/GOOSE/Sample_File_GOOSE.pcap", "GOOSE, VLAN-tagged, layer 2", True
@@ -85,7 +90,7 @@ MODBUS_CAPTURES: Final = {
     "ModbusTCP/Modbus/modbus_test.pcap": "clean",
     "ModbusTCP/mb2.pcap": "retransmissions",
     "ModbusTCP/Modbus/modbus_test_2.pcap": "retransmissions",
-    "ModbusTCP/ModbusTCP.pcap": "representative",
+    "ModbusTCP/ModbusTCP.pcap": "several-adus",
     "modicon/modicon_test.pcap": "within_spec",
     "bro/modbus/fuzz-72.pcap": "fuzzed",
 }

@@ -1,21 +1,24 @@
 """Modbus/TCP request counts from tshark, plain and as otseam counts them.
 
-tshark by default reassembles the TCP byte stream and skips retransmitted
-data; otseam dissects every TCP segment on its own from its first byte.
-``request_segments`` therefore asks tshark to dissect segment by segment
-(no reassembly, no sequence analysis), and ``otseam_counts`` applies the
-two further rules of otseam's Modbus counting, each documented in
-docs/oracle.md ("Modbus function codes"):
+tshark by default reassembles each TCP byte stream, skips retransmitted
+data and counts every PDU it completes (``reassembled``). otseam reads a
+direction of a conversation segment by segment while every segment holds
+whole ADUs, and reassembles only from the first segment that does not
+(``Direction.stream_from``). ``otseam_counts`` combines two tshark runs,
+one with reassembly and one dissecting each segment alone
+(``request_segments``), by the rules documented in docs/oracle.md
+("Modbus function codes"):
 
-- ``within_spec``: an ADU whose MBAP length is outside 2..254 (a PDU of
-  1..253 bytes, Modbus Application Protocol V1.1b3 section 4.1) or that runs
-  past the end of its segment is recorded as malformed, not counted, and
-  ends the dissection of that segment.
-- ``representative``: segments of one conversation and direction with the
-  same length and the same bytes 2..9 (everything of the first MBAP header
-  but the transaction id, the function code and two data bytes) form one
-  group; the first segment of a group is dissected and its PDUs counted once
-  per segment of the group.
+- aligned: a segment is aligned when it is a sequence of whole ADUs, each of
+  at most 260 bytes (MBAP length at offset 4, plus 6; Modbus Messaging on
+  TCP/IP Implementation Guide V1.0b section 3.1.3). Up to the first segment
+  that is not, otseam counts per segment, retransmissions included.
+- stream: from the first unaligned segment on, otseam counts what tshark's
+  reassembly completes in that direction.
+- within_spec: either way, an ADU whose MBAP length is outside 2..254 (a PDU
+  of 1..253 bytes, Modbus Application Protocol V1.1b3 section 4.1) is not
+  counted (it is recorded as malformed), nor is anything after it in its
+  segment.
 """
 
 from __future__ import annotations
@@ -31,21 +34,26 @@ from tests.oracle.model import canonical_ip
 from tests.oracle.tshark import run_tshark
 
 __all__ = [
+    "Pdus",
     "RequestCounts",
     "Segment",
+    "all_codes",
+    "count",
     "otseam_counts",
     "per_segment",
     "reassembled",
-    "representative",
+    "reassembled_frames",
     "request_segments",
     "retransmitted_frames",
+    "stream_starts",
     "within_spec",
 ]
 
 PORT: Final = 502
 MBAP_LENGTH: Final = range(2, 255)  # unit id + a PDU of 1..253 bytes
 MBAP_PREFIX: Final = 6  # transaction id, protocol id, length
-DIGEST_BYTES: Final = slice(2, 10)  # otseam's key_skip=2, key_len=8
+MAX_ADU: Final = 260
+NEVER: Final = 1 << 62  # a frame number no capture reaches
 
 PER_SEGMENT: Final = (
     "-o",
@@ -55,49 +63,65 @@ PER_SEGMENT: Final = (
 )
 
 RequestCounts = Counter[tuple[str, str, int]]  # (client, server, function code)
+DirectionKey = tuple[str, int, str]  # (client, client port, server)
 
 
 @dataclass(frozen=True, slots=True)
-class Segment:
-    """One TCP segment to port 502 with payload, as tshark dissected it alone."""
+class Pdus:
+    """The request ADUs tshark reports in one frame: (MBAP length, code)."""
 
     frame: int
     client: str
     client_port: int
     server: str
-    length: int  # tcp.len
-    head: bytes  # the payload's first 10 bytes
-    adus: tuple[tuple[int, int], ...]  # (MBAP length, function code) per ADU
+    adus: tuple[tuple[int, int], ...]
 
     @property
-    def group(self) -> tuple[str, int, str, int, bytes]:
-        return (self.client, self.client_port, self.server, self.length, self.head[DIGEST_BYTES])
+    def direction(self) -> DirectionKey:
+        return (self.client, self.client_port, self.server)
 
 
-@cache
-def request_segments(tshark: str, capture: Path) -> tuple[Segment, ...]:
-    """Every request segment with payload, tshark dissecting each on its own."""
-    fields = ("frame.number", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport")
-    fields += ("tcp.len", "tcp.payload", "mbtcp.len", "modbus.func_code")
-    args = [*PER_SEGMENT, "-Y", f"tcp.dstport == {PORT} && tcp.len > 0", "-T", "fields"]
-    args += ["-E", "occurrence=a", "-E", "aggregator=/s"]
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A request segment with payload, as tshark dissects it on its own."""
+
+    pdus: Pdus
+    payload: bytes
+
+    @property
+    def aligned(self) -> bool:
+        """Whole ADUs only, judged by the MBAP length field alone."""
+        position, count = 0, 0
+        while position < len(self.payload) and count < 64:
+            if len(self.payload) - position < MBAP_PREFIX:
+                return False
+            length = int.from_bytes(self.payload[position + 4 : position + 6], "big")
+            if MBAP_PREFIX + length > min(MAX_ADU, len(self.payload) - position):
+                return False
+            position, count = position + MBAP_PREFIX + length, count + 1
+        return position == len(self.payload)
+
+
+FIELDS: Final = ("frame.number", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport")
+
+
+def _tshark_fields(tshark: str, capture: Path, *args: str) -> list[list[str]]:
+    fields = [*FIELDS, "mbtcp.len", "modbus.func_code", "tcp.payload"]
+    options = [*args, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=/s"]
     for name in fields:
-        args += ["-e", name]
-    done = run_tshark(tshark, capture, *args)
-    return tuple(_segment(line.split("\t")) for line in done.stdout.splitlines())
+        options += ["-e", name]
+    done = run_tshark(tshark, capture, *options)
+    return [line.split("\t") for line in done.stdout.splitlines()]
 
 
-def _segment(values: list[str]) -> Segment:
-    number, src4, src6, dst4, dst6, sport, length, payload, lengths, codes = values
-    adus = tuple(zip(_ints(lengths), _ints(codes), strict=True))
-    return Segment(
+def _pdus(values: list[str]) -> Pdus:
+    number, src4, src6, dst4, dst6, sport, lengths, codes, _payload = values
+    return Pdus(
         frame=int(number),
         client=canonical_ip((src4 or src6).split()[0]),
         client_port=int(sport.split()[0]),
         server=canonical_ip((dst4 or dst6).split()[0]),
-        length=int(length.split()[0]),
-        head=bytes.fromhex(payload.split()[0])[:10],
-        adus=adus,
+        adus=tuple(zip(_ints(lengths), _ints(codes), strict=True)),
     )
 
 
@@ -106,22 +130,27 @@ def _ints(text: str) -> list[int]:
 
 
 @cache
+def request_segments(tshark: str, capture: Path) -> tuple[Segment, ...]:
+    """Every request segment with payload, tshark dissecting each on its own."""
+    rows = _tshark_fields(tshark, capture, *PER_SEGMENT, "-Y", f"tcp.dstport == {PORT}")
+    return tuple(
+        Segment(_pdus(values), bytes.fromhex(values[-1].split()[0]))
+        for values in rows
+        if values[-1]
+    )
+
+
+@cache
+def reassembled_frames(tshark: str, capture: Path) -> tuple[Pdus, ...]:
+    """Request ADUs as tshark finds them by default, by the frame that
+    completes them: TCP reassembled, retransmitted data skipped."""
+    rows = _tshark_fields(tshark, capture, "-Y", f"tcp.dstport == {PORT} && modbus.func_code")
+    return tuple(_pdus(values) for values in rows)
+
+
 def reassembled(tshark: str, capture: Path) -> RequestCounts:
-    """Request PDUs as tshark counts them by default: TCP reassembled,
-    retransmitted data skipped, every PDU of a segment counted."""
-    args = ["-Y", f"tcp.dstport == {PORT} && modbus.func_code", "-T", "fields"]
-    args += ["-E", "occurrence=a", "-E", "aggregator=/s"]
-    for name in ("ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "modbus.func_code"):
-        args += ["-e", name]
-    done = run_tshark(tshark, capture, *args)
-    counts: RequestCounts = Counter()
-    for line in done.stdout.splitlines():
-        src4, src6, dst4, dst6, codes = line.split("\t")
-        client = canonical_ip((src4 or src6).split()[0])
-        server = canonical_ip((dst4 or dst6).split()[0])
-        for code in _ints(codes):
-            counts[(client, server, code)] += 1
-    return counts
+    """tshark's default request count."""
+    return count(reassembled_frames(tshark, capture), all_codes)
 
 
 @cache
@@ -132,47 +161,54 @@ def retransmitted_frames(tshark: str, capture: Path) -> frozenset[int]:
     return frozenset(int(v) for v in done.stdout.split())
 
 
-SegmentCodes = Callable[[Segment], list[int]]
+Codes = Callable[[Pdus], list[int]]
 
 
-def all_codes(segment: Segment) -> list[int]:
-    """Every function code tshark found in the segment."""
-    return [code for _length, code in segment.adus]
+def all_codes(pdus: Pdus) -> list[int]:
+    """Every function code tshark found in the frame."""
+    return [code for _length, code in pdus.adus]
 
 
-def within_spec(segment: Segment) -> list[int]:
-    """The function codes otseam counts in the segment (see module docstring)."""
-    codes, position = [], 0
-    for length, code in segment.adus:
-        if length not in MBAP_LENGTH or position + MBAP_PREFIX + length > segment.length:
+def within_spec(pdus: Pdus) -> list[int]:
+    """The function codes up to the first ADU with an MBAP length out of spec."""
+    codes = []
+    for length, code in pdus.adus:
+        if length not in MBAP_LENGTH:
             break
         codes.append(code)
-        position += MBAP_PREFIX + length
     return codes
 
 
-def per_segment(segments: Iterable[Segment], codes: SegmentCodes = all_codes) -> RequestCounts:
-    """Request counts with every segment dissected on its own."""
+def count(frames: Iterable[Pdus], codes: Codes = all_codes) -> RequestCounts:
+    """Requests per (client, server, function code) in ``frames``."""
     counts: RequestCounts = Counter()
-    for segment in segments:
-        for code in codes(segment):
-            counts[(segment.client, segment.server, code)] += 1
+    for pdus in frames:
+        for code in codes(pdus):
+            counts[(pdus.client, pdus.server, code)] += 1
     return counts
 
 
-def representative(segments: Iterable[Segment], codes: SegmentCodes = all_codes) -> RequestCounts:
-    """Request counts with each group's first segment standing for all of it."""
-    groups: dict[tuple[str, int, str, int, bytes], tuple[Segment, int]] = {}
+def per_segment(segments: Iterable[Segment], codes: Codes = all_codes) -> RequestCounts:
+    """Requests with every segment dissected on its own."""
+    return count((s.pdus for s in segments), codes)
+
+
+def stream_starts(segments: Iterable[Segment]) -> dict[DirectionKey, int]:
+    """Per direction, the first frame that is not aligned."""
+    starts: dict[DirectionKey, int] = {}
     for segment in segments:
-        first, count = groups.get(segment.group, (segment, 0))
-        groups[segment.group] = (first, count + 1)
-    counts: RequestCounts = Counter()
-    for first, count in groups.values():
-        for code in codes(first):
-            counts[(first.client, first.server, code)] += count
-    return counts
+        if not segment.aligned:
+            starts.setdefault(segment.pdus.direction, segment.pdus.frame)
+    return starts
 
 
-def otseam_counts(segments: Iterable[Segment]) -> RequestCounts:
-    """What otseam should count: per segment, within spec, representative."""
-    return representative(segments, within_spec)
+def otseam_counts(segments: tuple[Segment, ...], reassembled: Iterable[Pdus]) -> RequestCounts:
+    """What otseam should count (module docstring): aligned segments one by
+    one, the rest of a direction as tshark reassembles it."""
+    starts = stream_starts(segments)
+
+    def streamed(pdus: Pdus) -> bool:
+        return pdus.frame >= starts.get(pdus.direction, NEVER)
+
+    aligned = per_segment((s for s in segments if not streamed(s.pdus)), within_spec)
+    return aligned + count((p for p in reassembled if streamed(p)), within_spec)

@@ -19,14 +19,20 @@ from tests.oracle.pcapfile import (
     ethernet,
     ipv4,
     ipv4_fragments,
-    ipv6,
     ipv6_fragments,
     tcp,
     udp,
     write_pcap,
 )
 
-__all__ = ["fragments", "quiet_udp", "reused_port_pair", "wire_lengths"]
+__all__ = [
+    "fragments",
+    "quiet_udp",
+    "reused_port_pair",
+    "shared_first_adu",
+    "split_modbus",
+    "wire_lengths",
+]
 
 MAC_A: Final = "02:00:00:00:00:0a"
 MAC_B: Final = "02:00:00:00:00:0b"
@@ -100,3 +106,38 @@ def wire_lengths(path: Path) -> Path:
     big = _from_a(ipv4(a, b, 17, udp(40003, 2222, bytes(1000 - 14 - 20 - 8))))
     records = [Record(START, ack), Record(START + 1, big[:64], wire_length=len(big))]
     return write_pcap(path, records, snaplen=64)
+
+
+def split_modbus(path: Path) -> Path:
+    """Modbus requests 192.0.2.7:40004 -> 192.0.2.8:502: a whole ADU
+    (function 3), one ADU (function 16) split over two segments, then a
+    whole ADU (function 4) sent twice (a retransmission: same sequence
+    number, same bytes)."""
+    a, b = "192.0.2.7", "192.0.2.8"
+    read = bytes.fromhex("000100000006010300000002")
+    write = bytes.fromhex("0002000000090110000000010200ff")
+    again = bytes.fromhex("000300000006010400100001")
+    head, tail = write[:9], write[9:]
+    segments = [(1, read), (13, head), (22, tail), (28, again), (28, again)]
+    records = [
+        Record(START + i / 100, _from_a(ipv4(a, b, 6, tcp(40004, 502, PSH | ACK, seq, 1, data))))
+        for i, (seq, data) in enumerate(segments)
+    ]
+    return write_pcap(path, records)
+
+
+def shared_first_adu(path: Path) -> Path:
+    """Two Modbus request segments 192.0.2.9:40005 -> 192.0.2.10:502 of two
+    ADUs each: the same Read Holding Registers (3) first, then Read Coils (1)
+    in one and Read Discrete Inputs (2) in the other."""
+    a, b = "192.0.2.9", "192.0.2.10"
+    first = bytes.fromhex("000100000006010300000002")
+    coils = bytes.fromhex("000200000006010100000008")
+    inputs = bytes.fromhex("000400000006010200000008")
+    again = bytes.fromhex("000300000006010300000002")
+    segments = [(1, first + coils), (25, again + inputs)]
+    records = [
+        Record(START + i, _from_a(ipv4(a, b, 6, tcp(40005, 502, PSH | ACK, seq, 1, data))))
+        for i, (seq, data) in enumerate(segments)
+    ]
+    return write_pcap(path, records)

@@ -3,7 +3,8 @@
 tshark prints byte counts rounded ("12 kB"), so both sides are brought to
 what tshark prints: frames exact, bytes through ``tshark.format_size``.
 tshark lists one row per conversation it tracks; a key maps to all of them
-(several when tshark splits a reused TCP port pair into streams).
+(several when tshark splits one 5-tuple: a reused TCP port pair, or a
+dissector's own UDP conversation tracking). ``merged`` sums such rows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from tests.oracle.model import ConversationKey, Endpoint, Traffic, canonical_ip, conversation_key
 from tests.oracle.tshark import ConversationRow, format_size
 
-__all__ = ["Shown", "otseam_shown", "tshark_shown"]
+__all__ = ["Shown", "merged", "otseam_shown", "tshark_shown"]
 
 Shown = tuple[int, int, str, str]  # frames a->b, frames b->a, bytes a->b, bytes b->a
 
@@ -35,6 +36,27 @@ def tshark_shown(
     return table
 
 
+def merged(table: Mapping[ConversationKey, list[Shown]]) -> dict[ConversationKey, Shown]:
+    """One row per key: frames summed, bytes summed where tshark printed them
+    exactly (below 10 kB). Rounded byte counts of several rows cannot be
+    summed; they are joined with "+", which no otseam row will match."""
+    return {key: _sum(rows) for key, rows in table.items()}
+
+
+def _sum(rows: list[Shown]) -> Shown:
+    if len(rows) == 1:
+        return rows[0]
+    frames_ab, frames_ba = (sum(r[i] for r in rows) for i in (0, 1))
+    bytes_ab, bytes_ba = (_sum_bytes([r[i] for r in rows]) for i in (2, 3))
+    return (frames_ab, frames_ba, bytes_ab, bytes_ba)
+
+
+def _sum_bytes(texts: list[str]) -> str:
+    if all(t.endswith(" bytes") for t in texts):
+        return format_size(sum(int(t.split()[0]) for t in texts))
+    return "+".join(texts)
+
+
 def _endpoint(text: str, transport: str) -> Endpoint:
     if transport == "ip":
         return Endpoint(canonical_ip(text), 0)
@@ -44,17 +66,10 @@ def _endpoint(text: str, transport: str) -> Endpoint:
 
 def otseam_shown(
     table: Mapping[ConversationKey, Traffic], transport: str
-) -> dict[ConversationKey, list[Shown]]:
+) -> dict[ConversationKey, Shown]:
     """otseam's conversations of one transport as tshark would print them."""
     return {
-        key: [
-            (
-                t.packets_ab,
-                t.packets_ba,
-                format_size(t.bytes_ab),
-                format_size(t.bytes_ba),
-            )
-        ]
+        key: (t.packets_ab, t.packets_ba, format_size(t.bytes_ab), format_size(t.bytes_ba))
         for key, t in table.items()
         if key.transport == transport
     }

@@ -35,7 +35,8 @@ B_PAYLOAD = 60  # bytes per UDP datagram: B is 177 MB
 DEADLINE_S = 60.0
 MB = 1 << 20
 # "mid-way through writing": this much of B's conversations is in the database
-# files (of the ~11 MB that B's 100 000 conversations take), none of it committed
+# files, none of it committed; past the first 20 000-row batch, well short of all
+# (B's conversations take about 11 MB of SQLite WAL, 15 MB of PostgreSQL heap)
 WRITTEN = 4 * MB
 
 
@@ -92,7 +93,8 @@ def _interrupt_and_recover(
             [sys.executable, "-m", "otseam", "ingest", str(capture_b), "--db", store.db],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, "COLUMNS": "200"},
+            # no COLUMNS: standard error is a pipe, where Rich would wrap at 80
+            env={k: v for k, v in os.environ.items() if k != "COLUMNS"},
         )
         stack.callback(_reap, process)
         if writing is None:

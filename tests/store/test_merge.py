@@ -130,6 +130,10 @@ def test_captures_merge_counters_add_and_seen_widens(
         path = str(tmp_path / f"{label}.db")
         ingest_into(path, capture)
         alone[label] = dump_store(path)
+    conversation = RULES["conversations"]
+    early_keys = _keyed(conversation, alone["early"]["conversations"]).keys()
+    late_keys = _keyed(conversation, alone["late"]["conversations"]).keys()
+    assert late_keys and late_keys <= early_keys  # they share conversations
     order = [late, early] if later_first else [early, late]
     first, second = ("late", "early") if later_first else ("early", "late")
 

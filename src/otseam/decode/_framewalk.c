@@ -244,8 +244,10 @@ typedef struct {
     uint32_t group; /* group index; 0xffffffff in stream mode */
     uint32_t offset, length, seq;
     uint32_t owner;
-    uint8_t dir, app, tcp_flags, pad;
-} Event; /* 32 bytes */
+    uint16_t sport, dport; /* as sent: source and destination port */
+    uint8_t dir, app, tcp_flags, proto;
+    uint32_t pad;
+} Event; /* 40 bytes */
 
 typedef struct {
     int32_t linktype;
@@ -420,11 +422,18 @@ static uint64_t digest(const uint8_t *payload, uint32_t len, const DissectSpec *
     return hash_words(buf, n + 4);
 }
 
+typedef struct {
+    uint32_t seq;
+    uint16_t sport, dport;
+    uint8_t tcp_flags, proto;
+} Transport;
+
 static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, const uint8_t *payload,
-                        uint32_t len, uint32_t offset, int64_t ts, uint32_t seq, uint8_t tcp_flags)
+                        uint32_t len, uint32_t offset, int64_t ts, Transport t)
 {
     const DissectSpec *s = &w->spec[app];
-    Event ev = {ts, 0xffffffffu, offset, len, seq, owner, dir, app, tcp_flags, 0};
+    Event ev = {ts, 0xffffffffu, offset, len, t.seq, owner, t.sport, t.dport, dir, app,
+                t.tcp_flags, t.proto, 0};
     if (s->mode == MODE_STREAM) {
         add_event(w, &ev);
         return;
@@ -559,14 +568,15 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
     if (p->proto == 6 && f->len_size && !(e->stream_dirs & (1u << dir)) &&
         !pdu_aligned(f, p->payload, p->payload_len))
         e->stream_dirs |= (uint8_t)(1u << dir);
+    Transport t = {p->seq, p->sport, p->dport, p->tcp_flags, p->proto};
     if (e->stream_dirs & (1u << dir)) {
         Event ev = {ts, 0xffffffffu, (uint32_t)(p->payload - chunk), p->payload_len, p->seq,
-                    (uint32_t)i, dir, e->app, p->tcp_flags, 0};
+                    (uint32_t)i, p->sport, p->dport, dir, e->app, p->tcp_flags, p->proto, 0};
         add_event(w, &ev);
         return;
     }
     see_message(w, (uint32_t)i, dir, e->app, p->payload, p->payload_len,
-                (uint32_t)(p->payload - chunk), ts, p->seq, p->tcp_flags);
+                (uint32_t)(p->payload - chunk), ts, t);
 }
 
 /* Ports of later fragments come from the first one (RFC 791 / RFC 8200). */
@@ -807,7 +817,7 @@ static void network(Walker *w, uint16_t type, const uint8_t *d, uint32_t len, in
                 int64_t s = table_upsert(&w->station, &key, &created);
                 if (s >= 0)
                     see_message(w, (uint32_t)s, 2, w->ethertype_app[i], d, len,
-                                (uint32_t)(d - chunk), ts, 0, 0);
+                                (uint32_t)(d - chunk), ts, (Transport){0, 0, 0, 0, 0});
             }
         return;
     }

@@ -2,19 +2,26 @@
 
 The readers in ``otseam.sources`` push capture bytes through ``walker``; after
 each walk the decoder ``collect``s the new application messages (the first of
-each group) while their bytes are still in memory and hands each to its
-protocol's dissector. ``finish`` returns the capture's ``CaptureFacts``.
+each message group) while their bytes are still in memory and hands each to
+its protocol's dissector. ``finish`` returns the capture's ``CaptureFacts``.
+
+Dissectors run on a context whose addresses are placeholders, so that what
+they return is a template shared by every conversation that sends the same
+message: a million clients polling the same register cost one dissection,
+not a million. Addresses are put in at ``finish``, vectorised over groups.
+Stream events (reassembled TCP) are dissected with their real addresses.
 """
 
 from __future__ import annotations
 
+from array import array
 from itertools import islice
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import numpy as np
 
 from otseam.decode import _framewalk
-from otseam.decode.addresses import ip_text, mac_text
+from otseam.decode.addresses import address_text, ip_text, macs_text
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
 from otseam.decode.reassembly import TcpStream
 from otseam.errors import DissectorError
@@ -29,18 +36,23 @@ from otseam.model.observations import (
     Transport,
 )
 from otseam.protocols.catalog import REGISTRY
-from otseam.protocols.registry import Registry
+from otseam.protocols.registry import ProtocolSpec, Registry
 from otseam.sources.problems import Problem
 
 __all__ = ["FrameDecoder"]
 
 MAX_OBSERVATIONS_PER_MESSAGE: Final = 256
 NO_GROUP: Final = 0xFFFFFFFF
+NO_TEMPLATE: Final = 0xFFFFFFFF
+SRC: Final = "\x00src"  # placeholders a template's addresses are written with
+DST: Final = "\x00dst"
+TRANSPORTS: Final[dict[int, Transport]] = {6: "tcp", 17: "udp", 0: "l2"}
 K = TypeVar("K")
+Template = tuple[Observation, ...]
 
 
 class FrameDecoder:
-    """Decodes one capture; create a new one (or ``reset``) per capture."""
+    """Decodes one capture; create a new one per capture."""
 
     def __init__(
         self, registry: Registry = REGISTRY, strict: bool = False, dissect: bool = True
@@ -51,9 +63,11 @@ class FrameDecoder:
         self.walker.configure(*registry.walker_tables(dissect))
         self.walker.configure_framing(registry.framing_table())
         self._streams: dict[tuple[int, int], TcpStream] = {}
-        self._by_group: dict[int, list[Observation]] = {}
-        self._single: list[tuple[Observation, int]] = []  # stream mode, count 1 each
-        self._contexts: dict[tuple[int, int, int], MessageContext] = {}
+        self._templates: list[Template] = []
+        self._template_ids: dict[Template, int] = {}
+        self._by_header: dict[tuple[object, ...], int] = {}
+        self._group_template = array("I")
+        self._single: list[tuple[Observation, int]] = []  # stream events, count 1 each
 
     def collect(self, window: memoryview) -> None:
         """Dissect the messages the last walk found in ``window``."""
@@ -61,69 +75,72 @@ class FrameDecoder:
         if not raw:
             return
         for event in np.frombuffer(raw, dtype=EVENT).tolist():
-            ts, group, offset, length, _seq, owner, direction, app, _flags, _pad = event
-            ctx = self._context(owner, direction, app, ts)
-            message = bytes(window[offset : offset + length])
-            if group != NO_GROUP:
-                self._by_group[group] = self._dissect(app, message, ctx)
+            ts, group, offset, length, seq, owner, sport, dport, direction, app, _f, proto, _ = (
+                event
+            )
+            spec = self.registry.spec_of(app)
+            if spec is None:
                 continue
-            for pdu in self._stream_pdus(owner, direction, app, _seq, message, ctx):
-                self._single.extend((o, ts) for o in self._dissect(app, pdu, ctx))
-
-    def _stream_pdus(
-        self,
-        owner: int,
-        direction: int,
-        app: int,
-        seq: int,
-        message: bytes,
-        ctx: MessageContext,
-    ) -> list[bytes]:
-        """Messages of a stream event: whole PDUs after reassembly where the
-        protocol is framed, else the message as it came."""
-        spec = self.registry.spec_of(app)
-        if spec is None or spec.framing is None:
-            return [message]
-        stream = self._streams.get((owner, direction))
-        if stream is None:
-            stream = self._streams[(owner, direction)] = TcpStream(spec.framing)
-        skipped = stream.skipped
-        pdus = stream.add(seq, message)
-        if stream.skipped > skipped:
-            reason = "TCP stream bytes that start no PDU were skipped (lost segment or damage)"
-            self._single.append(
-                (Malformed(ctx.src, ctx.dst, spec.name, reason, message[:64]), ctx.ts_ns)
+            message = bytes(window[offset : offset + length])
+            if group == NO_GROUP:
+                self._stream_event(spec, owner, direction, seq, message, ts)
+                continue
+            ctx = MessageContext(
+                spec.name, TRANSPORTS.get(proto, "tcp"), SRC, DST, sport, dport, ts
             )
-        return pdus
-
-    def _context(self, owner: int, direction: int, app: int, ts: int) -> MessageContext:
-        name = self.registry.name_of(app) or f"unknown-{app}"
-        key = (owner, direction, app)
-        ctx = self._contexts.get(key)
-        if ctx is not None:
-            return MessageContext(
-                ctx.protocol, ctx.transport, ctx.src, ctx.dst, ctx.sport, ctx.dport, ts
-            )
-        if direction == 2:
-            station = np.frombuffer(self.walker.station(owner), dtype=STATION)[0]
-            mac = mac_text(int(station["mac"]))
-            ctx = MessageContext(name, "l2", mac, "", 0, 0, ts)
-        else:
-            conv = np.frombuffer(self.walker.conversation(owner), dtype=CONVERSATION)[0]
-            family = int(conv["family"])
-            a, b = ip_text(family, conv["a"].tobytes()), ip_text(family, conv["b"].tobytes())
-            pa, pb = int(conv["port_a"]), int(conv["port_b"])
-            transport: Transport = "tcp" if int(conv["proto"]) == 6 else "udp"
-            if direction == 0:
-                ctx = MessageContext(name, transport, a, b, pa, pb, ts)
+            template = self._template_for(spec, message, ctx)
+            while len(self._group_template) < group:
+                self._group_template.append(NO_TEMPLATE)
+            if len(self._group_template) == group:
+                self._group_template.append(template)
             else:
-                ctx = MessageContext(name, transport, b, a, pb, pa, ts)
-        self._contexts[key] = ctx
-        return ctx
+                self._group_template[group] = template
 
-    def _dissect(self, app: int, message: bytes, ctx: MessageContext) -> list[Observation]:
-        spec = self.registry.spec_of(app)
-        if spec is None or spec.dissector is None:
+    def _template_for(self, spec: ProtocolSpec, message: bytes, ctx: MessageContext) -> int:
+        """The template id of a message, dissecting only what is new."""
+        key = _header_key(spec, message, ctx)
+        if key is not None:
+            found = self._by_header.get(key)
+            if found is not None:
+                return found
+        observations = tuple(self._dissect(spec, message, ctx))
+        template = self._template_ids.get(observations)
+        if template is None:
+            template = self._template_ids[observations] = len(self._templates)
+            self._templates.append(observations)
+        if key is not None and all(isinstance(o, Operation | ProtocolRole) for o in observations):
+            self._by_header[key] = template  # header-determined: reuse for the same header
+        return template
+
+    def _stream_event(
+        self, spec: ProtocolSpec, owner: int, direction: int, seq: int, message: bytes, ts: int
+    ) -> None:
+        """A message of a direction that needs reassembly, with real addresses."""
+        conv = np.frombuffer(self.walker.conversation(owner), dtype=CONVERSATION)[0]
+        family = int(conv["family"])
+        a, b = ip_text(family, conv["a"].tobytes()), ip_text(family, conv["b"].tobytes())
+        pa, pb = int(conv["port_a"]), int(conv["port_b"])
+        transport = TRANSPORTS.get(int(conv["proto"]), "tcp")
+        src, dst, sport, dport = (a, b, pa, pb) if direction == 0 else (b, a, pb, pa)
+        ctx = MessageContext(spec.name, transport, src, dst, sport, dport, ts)
+        if spec.framing is None:
+            pdus = [message]
+        else:
+            stream = self._streams.get((owner, direction))
+            if stream is None:
+                stream = self._streams[(owner, direction)] = TcpStream(spec.framing)
+            skipped = stream.skipped
+            pdus = stream.add(seq, message)
+            if stream.skipped > skipped:
+                reason = "TCP stream bytes that start no PDU were skipped (lost segment or damage)"
+                self._single.append((Malformed(src, dst, spec.name, reason, message[:64]), ts))
+        for pdu in pdus:
+            self._single.extend((o, ts) for o in self._dissect(spec, pdu, ctx))
+
+    def _dissect(
+        self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
+    ) -> list[Observation]:
+        if spec.dissector is None:
             return []
         try:
             return list(islice(spec.dissector(message, ctx), MAX_OBSERVATIONS_PER_MESSAGE))
@@ -148,14 +165,13 @@ class FrameDecoder:
     ) -> CaptureFacts:
         """Everything decoded, as the store wants it."""
         counts, first_ns, last_ns = self.walker.counters()
-        counters = {c.name.lower(): counts[c.value] for c in Counter}
         facts = CaptureFacts(
             name=name,
             content_hash=content_hash,
             size=size,
             file_format=file_format,
             linktypes=linktypes,
-            counters=counters,
+            counters={c.name.lower(): counts[c.value] for c in Counter},
             first_ns=first_ns,
             last_ns=last_ns,
             conversations=np.frombuffer(self.walker.conversations(), dtype=CONVERSATION),
@@ -164,15 +180,130 @@ class FrameDecoder:
             app_names={i: s.name for i, s in enumerate(self.registry.specs, start=1)},
             problems=problems,
         )
-        groups = np.frombuffer(self.walker.groups(), dtype=GROUP)
-        for index, observations in self._by_group.items():
-            row = groups[index]
-            count, first, last = int(row["count"]), int(row["first_ns"]), int(row["last_ns"])
-            for obs in observations:
-                _aggregate(facts, obs, count, first, last)
+        self._apply_templates(facts)
         for obs, ts in self._single:
             _aggregate(facts, obs, 1, ts, ts)
         return facts
+
+    def _apply_templates(self, facts: CaptureFacts) -> None:
+        """Observations of every group: its template with its addresses put in."""
+        groups = np.frombuffer(self.walker.groups(), dtype=GROUP)
+        templates = np.full(len(groups), NO_TEMPLATE, dtype=np.uint32)
+        known = np.frombuffer(self._group_template, dtype=np.uint32)[: len(groups)]
+        templates[: len(known)] = known
+        keep = templates != NO_TEMPLATE
+        groups, templates = groups[keep], templates[keep]
+        if not len(groups):
+            return
+        # One row per (owner, direction, template): groups differing only in
+        # digest but dissected alike are added up first.
+        keys = np.empty(len(groups), dtype=[("owner", "<u4"), ("dir", "u1"), ("tpl", "<u4")])
+        keys["owner"], keys["dir"], keys["tpl"] = groups["owner"], groups["dir"], templates
+        rows, inverse = np.unique(keys, return_inverse=True)
+        inverse = inverse.ravel()
+        count = np.zeros(len(rows), dtype=np.uint64)
+        np.add.at(count, inverse, groups["count"])
+        first = np.full(len(rows), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, inverse, groups["first_ns"])
+        last = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(last, inverse, groups["last_ns"])
+        src, dst = self._addresses(facts, rows["owner"], rows["dir"])
+        compiled = [_compile(facts, template) for template in self._templates]
+        for tpl, s, d, n, f, la in zip(
+            rows["tpl"].tolist(),
+            src,
+            dst,
+            count.tolist(),
+            first.tolist(),
+            last.tolist(),
+            strict=True,
+        ):
+            for table, key, at_src, at_dst, raw in compiled[tpl]:
+                if at_src or at_dst:
+                    filled = list(key)
+                    for i in at_src:
+                        filled[i] = s
+                    for i in at_dst:
+                        filled[i] = d
+                    key = tuple(filled)
+                entry = table.get(key)
+                if entry is None:
+                    table[key] = Counted(n, f, la, raw)
+                else:
+                    entry.add(n, f, la)
+
+    def _addresses(
+        self, facts: CaptureFacts, owners: np.ndarray, dirs: np.ndarray
+    ) -> tuple[list[str], list[str]]:
+        """Sender and receiver text of each (owner, direction)."""
+        src = np.empty(len(owners), dtype=object)
+        dst = np.empty(len(owners), dtype=object)
+        ip = dirs < 2
+        if ip.any():
+            conv = facts.conversations[owners[ip]]
+            a = address_text(conv["family"], conv["a"])
+            b = address_text(conv["family"], conv["b"])
+            forward = dirs[ip] == 0
+            src[ip] = np.where(forward, a, b)
+            dst[ip] = np.where(forward, b, a)
+        if (~ip).any():
+            src[~ip] = macs_text(facts.stations[owners[~ip]]["mac"])
+            dst[~ip] = ""
+        return src.tolist(), dst.tolist()
+
+
+def _header_key(
+    spec: ProtocolSpec, message: bytes, ctx: MessageContext
+) -> tuple[object, ...] | None:
+    """What a header-determined dissection depends on: the key bytes, the
+    length, and which side is on the protocol's registered port. None when
+    neither side is (the dissector may then look at the ports themselves)."""
+    ports = spec.tcp_ports if ctx.transport == "tcp" else spec.udp_ports
+    sport = ctx.sport if ctx.sport in ports else -1
+    dport = ctx.dport if ctx.dport in ports else -1
+    if sport == dport == -1 and ctx.transport != "l2":
+        return None
+    header = message[spec.key_skip : spec.key_skip + spec.key_len]
+    return (spec.name, ctx.transport, sport, dport, len(message), header)
+
+
+Compiled = list[tuple[dict[Any, Counted], tuple[Any, ...], tuple[int, ...], tuple[int, ...], bytes]]
+
+
+def _compile(facts: CaptureFacts, template: Template) -> Compiled:
+    """A template as (table, key, placeholder positions, raw) entries, so that
+    applying it to a group is a few list stores and one dict update."""
+    entries: Compiled = []
+    for obs in template:
+        table: dict[Any, Counted]
+        keys: list[tuple[Any, ...]]
+        raw = b""
+        if isinstance(obs, Operation):
+            table = facts.operations
+            keys = [
+                (
+                    obs.src,
+                    obs.dst,
+                    obs.protocol,
+                    obs.operation,
+                    obs.code,
+                    obs.code_name,
+                    obs.exception,
+                )
+            ]
+        elif isinstance(obs, Identity):
+            table = facts.identities
+            keys = [(obs.address, obs.protocol, k, v) for k, v in obs.attributes]
+        elif isinstance(obs, ProtocolRole):
+            table, keys = facts.roles, [(obs.address, obs.protocol, obs.role)]
+        else:
+            table, raw = facts.malformed, obs.raw
+            keys = [(obs.src, obs.dst, obs.protocol, obs.reason)]
+        for key in keys:
+            at_src = tuple(i for i, v in enumerate(key) if v == SRC)
+            at_dst = tuple(i for i, v in enumerate(key) if v == DST)
+            entries.append((table, key, at_src, at_dst, raw))
+    return entries
 
 
 def _aggregate(facts: CaptureFacts, obs: Observation, count: int, first: int, last: int) -> None:

@@ -113,10 +113,13 @@ EVENT: Final = np.dtype(
         ("length", "<u4"),
         ("seq", "<u4"),
         ("owner", "<u4"),
+        ("sport", "<u2"),
+        ("dport", "<u2"),
         ("dir", "u1"),
         ("app", "u1"),
         ("tcp_flags", "u1"),
-        ("_pad", "u1"),
+        ("proto", "u1"),
+        ("_pad", "<u4"),
     ]
 )
 

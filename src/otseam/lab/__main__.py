@@ -59,7 +59,9 @@ def _cleanup(args: argparse.Namespace, console: Console) -> int:
     from otseam.lab.fabric import cleanup
 
     removed = cleanup()
-    console.print(f"removed {len(removed)} namespaces" + (f": {', '.join(removed)}" if removed else ""))
+    console.print(
+        f"removed {len(removed)} namespaces" + (f": {', '.join(removed)}" if removed else "")
+    )
     return 0
 
 
@@ -88,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--plant", default="converged", help="plant to build (default: converged)")
     run.add_argument("--duration", type=float, default=180.0, help="scenario seconds (default 180)")
     run.add_argument("--out", default=str(SAMPLE), help=f"output folder (default {SAMPLE})")
-    run.add_argument("--workdir", help="folder for device logs and tap captures (default: a new temp folder)")
+    run.add_argument(
+        "--workdir", help="folder for device logs and tap captures (default: a new temp folder)"
+    )
     run.add_argument("--check", action="store_true", help="check the capture against the truth")
     run.set_defaults(handler=_run)
     clean = sub.add_parser("cleanup", help="remove ots-* namespaces left by a run")

@@ -30,7 +30,19 @@ class Capture:
             part = self.folder / f"tap-{tap}.pcap"
             log = self.folder / f"tap-{tap}.log"
             # -Z root: tcpdump would otherwise drop to a user that cannot write here.
-            argv = ["tcpdump", "-i", interface, "-w", str(part), "-U", "-n", "-s", "0", "-Z", "root"]
+            argv = [
+                "tcpdump",
+                "-i",
+                interface,
+                "-w",
+                str(part),
+                "-U",
+                "-n",
+                "-s",
+                "0",
+                "-Z",
+                "root",
+            ]
             with log.open("wb") as sink:
                 process = subprocess.Popen(
                     netns_argv(FABRIC, argv), stdout=sink, stderr=subprocess.STDOUT

@@ -108,7 +108,9 @@ def build(plant: Plant) -> Fabric:
             ports[nic.zone].append(port)
     for host in plant.hosts:
         _route(plant, host)
-    taps = {name: _tap(name, [p for zone in zones for p in ports[zone]]) for name, zones in plant.taps}
+    taps = {
+        name: _tap(name, [p for zone in zones for p in ports[zone]]) for name, zones in plant.taps
+    }
     return Fabric(plant=plant, taps=taps)
 
 

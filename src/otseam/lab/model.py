@@ -87,6 +87,7 @@ class Identity:
     firmware: str | None = None
     serial: str | None = None
     hostname: str | None = None
+    on_wire: tuple[str, ...] = ()  # the fields above that the device itself sends as text
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Flow:
     transport: Transport
     app_protocol: str
     src_ip: str | None = None  # set when the host has several interfaces
+    src: str | None = None  # asset that opens it, when not the program's own host (an SSH hop)
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,7 @@ class Finding:
 
     kind: str
     subject: str
-    detail: dict[str, str | int | list[str]] = field(default_factory=dict)
+    detail: dict[str, str | int | list[str] | list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ class Plant:
     taps: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (tap name, zones mirrored)
     firewall_exceptions: tuple[str, ...] = ()  # nft rules beyond the conduits
     resolver: str | None = None  # the plant's DNS server, written to every host's resolv.conf
+    min_duration: float = 20.0  # seconds; shorter runs cannot fit the scenario's steps
 
     def zone(self, name: str) -> Zone:
         for zone in self.zones:

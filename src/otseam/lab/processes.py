@@ -81,7 +81,9 @@ class Processes:
                     start_new_session=True,
                 )
             except OSError as exc:
-                raise DeviceError(host.name, f"{program.stack} could not be started: {exc}") from exc
+                raise DeviceError(
+                    host.name, f"{program.stack} could not be started: {exc}"
+                ) from exc
         launched = Launched(host, program, process, log, time.monotonic() + lifetime + 10.0)
         self.launched.append(launched)
         return launched

@@ -71,11 +71,16 @@ def preflight(plant: Plant) -> None:
 def run_lab(
     plant: Plant, out: Path, duration: float, console: Console, work: Path | None = None
 ) -> LabResult:
-    """Build ``plant``, play its scenario for ``duration`` seconds, write pcap/truth/site to ``out``.
+    """Build ``plant``, play its scenario for ``duration`` s, write pcap/truth/site to ``out``.
 
     Device logs and the per-tap captures go to ``work`` (a new folder under
     the system's temporary folder by default), which is kept for inspection.
     """
+    if duration < plant.min_duration:
+        raise LabError(
+            f"--duration {duration:.0f} is too short for plant {plant.name!r}: "
+            f"its scenario needs at least {plant.min_duration:.0f} s"
+        )
     preflight(plant)
     work = work or Path(tempfile.mkdtemp(prefix="otseam-lab-"))
     work.mkdir(parents=True, exist_ok=True)

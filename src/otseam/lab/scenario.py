@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from otseam.lab.errors import DeviceError
 from otseam.lab.model import Plant
@@ -22,9 +22,7 @@ __all__ = ["play", "start_daemons"]
 SETTLE = 3.0  # seconds after the last action ends, so replies and FINs are captured
 
 
-def start_daemons(
-    plant: Plant, processes: Processes, lifetime: float, console: Console
-) -> None:
+def start_daemons(plant: Plant, processes: Processes, lifetime: float, console: Console) -> None:
     """Start every host's servers and wait until each one listens."""
     daemons = [(host, program) for host in plant.hosts for program in host.daemons]
     with _progress(console) as progress:
@@ -77,7 +75,7 @@ def _raise_early_failures(processes: Processes) -> None:
 
 
 def _sleep_until(
-    when: float, progress: Progress, task: int, start: float, clock: Callable[[], float]
+    when: float, progress: Progress, task: TaskID, start: float, clock: Callable[[], float]
 ) -> None:
     while (now := clock()) < when:
         progress.update(task, completed=now - start)
@@ -94,4 +92,3 @@ def _progress(console: Console) -> Progress:
         console=console,
         transient=False,
     )
-

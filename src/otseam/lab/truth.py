@@ -31,7 +31,9 @@ def truth(plant: Plant, capture: Json | None = None) -> Json:
         "zones": [_zone(plant, zone.name) for zone in plant.zones],
         "assets": [_asset(host) for host in plant.hosts],
         "conversations": convs,
-        "crossings": [_crossing(plant, conv) for conv in convs if conv["src_zone"] != conv["dst_zone"]],
+        "crossings": [
+            _crossing(plant, conv) for conv in convs if conv["src_zone"] != conv["dst_zone"]
+        ],
         "dual_homed": [_dual(host) for host in plant.hosts if _is_dual_homed(host)],
         "channels": [
             {
@@ -47,10 +49,15 @@ def truth(plant: Plant, capture: Json | None = None) -> Json:
             for channel in plant.channels
         ],
         "operations": [
-            {"src": src, "dst": op.dst, "protocol": op.protocol, "operation": op.operation,
-             "detail": op.detail}
+            {
+                "src": src,
+                "dst": op.dst,
+                "protocol": op.protocol,
+                "operation": op.operation,
+                "detail": op.detail,
+            }
             for src, op in _operations(plant)
-        ],  # fmt: skip
+        ],
         "expected_findings": [
             {"kind": finding.kind, "subject": finding.subject, **finding.detail}
             for finding in plant.findings
@@ -91,11 +98,15 @@ def _flows(plant: Plant) -> list[tuple[Host, Flow]]:
     pairs: list[tuple[Host, Flow]] = []
     for host in plant.hosts:
         for program in host.daemons:
-            pairs.extend((host, flow) for flow in program.flows)
+            pairs.extend((_opener(plant, host, flow), flow) for flow in program.flows)
     for action in plant.actions:
         host = plant.host(action.host)
-        pairs.extend((host, flow) for flow in action.program.flows)
+        pairs.extend((_opener(plant, host, flow), flow) for flow in action.program.flows)
     return pairs
+
+
+def _opener(plant: Plant, host: Host, flow: Flow) -> Host:
+    return plant.host(flow.src) if flow.src else host
 
 
 def _operations(plant: Plant) -> list[tuple[str, Operation]]:
@@ -144,6 +155,7 @@ def _asset(host: Host) -> Json:
         "firmware": identity.firmware,
         "serial": identity.serial,
         "hostname": identity.hostname,
+        "identity_on_wire": {name: getattr(identity, name) for name in identity.on_wire},
         "protocols": [
             {"name": use.name, "role": use.role, "port": use.port, "transport": use.transport}
             for use in host.protocols

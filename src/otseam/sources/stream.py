@@ -15,9 +15,12 @@ import gzip
 import io
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 import blake3
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["CHUNK_SIZE", "ByteStream"]
 
@@ -30,10 +33,9 @@ class ByteStream:
     def __init__(self, raw: BinaryIO, name: str, chunk_size: int = CHUNK_SIZE) -> None:
         self.name = name
         self._raw = raw
-        self._source: BinaryIO = raw
-        head = _peek(raw, 2)
+        head, self._source = _peek(raw, 2)
         if head == b"\x1f\x8b":
-            self._source = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+            self._source = gzip.GzipFile(fileobj=self._source, mode="rb")  # type: ignore[assignment]
             self.compressed = True
         else:
             self.compressed = False
@@ -161,11 +163,36 @@ class ByteStream:
         self.damage_offset = self.offset + (self._end - self._start)
 
 
-def _peek(raw: BinaryIO, n: int) -> bytes:
-    """Look at the first bytes without consuming them, even on a pipe."""
+def _peek(raw: BinaryIO, n: int) -> tuple[bytes, BinaryIO]:
+    """The first ``n`` bytes, and a stream that still starts with them, even
+    on a pipe whose writer has sent fewer than ``n`` bytes so far."""
     if isinstance(raw, io.BufferedReader):
-        return raw.peek(n)[:n]
+        head = raw.peek(n)[:n]
+        if len(head) >= n:
+            return head, raw
+        head = raw.read(n)  # waits for n bytes or the end
+        return head, io.BufferedReader(_Prefixed(head, raw))
     pos = raw.tell()
     head = raw.read(n)
     raw.seek(pos)
-    return head
+    return head, raw
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` and then the rest of ``rest``: bytes read ahead, given back."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, into: WriteableBuffer) -> int:
+        view = memoryview(into).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._rest.readinto(view)  # type: ignore[attr-defined, no-any-return]

@@ -3,7 +3,11 @@
 Modes:
   identify  Who-Is (directed to the device), ReadProperty vendorName, modelName,
             firmwareRevision, serialNumber of the Device object
-  poll      ReadProperty presentValue of analog-value 1 every --interval
+  poll      identify first (as an HMI discovers its devices at start-up), then
+            ReadProperty presentValue of analog-value 1 every --interval
+
+One process per client: BACnet/IP clients bind UDP 47808 themselves, so two
+on one host would steal each other's replies.
 """
 
 from __future__ import annotations
@@ -42,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         app = Application.from_object_list([me, port])
         target = Address(args.device)
         try:
+            found = await app.who_is(args.instance, args.instance, target, timeout=3)
+            if not found:
+                raise RuntimeError(f"no I-Am from BACnet device {args.instance}")
+            for prop in IDENTITY:
+                await app.read_property(target, f"device,{args.instance}", prop)
             if args.mode == "identify":
-                found = await app.who_is(args.instance, args.instance, target, timeout=3)
-                if not found:
-                    raise RuntimeError(f"no I-Am from BACnet device {args.instance}")
-                for prop in IDENTITY:
-                    await app.read_property(target, f"device,{args.instance}", prop)
                 return
             while time.monotonic() < deadline:
                 await app.read_property(target, "analog-value,1", "presentValue")

@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.post:
                 record = {"tag": "TANK1.LEVEL", "value": 1200 + round_, "ts": time.time()}
                 data = json.dumps(record).encode()
-            request = urllib.request.Request(url, data=data, headers={"User-Agent": args.user_agent})
+            headers = {"User-Agent": args.user_agent}
+            if data is not None:
+                headers["Content-Type"] = "application/json"
+            request = urllib.request.Request(url, data=data, headers=headers)
             with urllib.request.urlopen(request, timeout=5) as response:
                 response.read()
         if round_ + 1 < args.repeat and time.monotonic() + args.interval < deadline:

@@ -2,8 +2,13 @@
 
 Modes:
   poll     STARTDT, general interrogation (C_IC_NA_1), clock sync, then receive
-           spontaneous measurands until the lifetime ends
-  command  STARTDT and one single command C_SC_NA_1 to IOA 21 (close the breaker)
+           spontaneous measurands until the lifetime ends; with --command-after S,
+           send one single command C_SC_NA_1 to IOA 21 (close the breaker) after S
+           seconds on the same connection
+  command  STARTDT and the single command at once
+
+A SCADA master keeps one connection per RTU; the RTU (lib60870) serves one
+active connection at a time, so the command rides on the supervising one.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", required=True)
     ap.add_argument("--common-address", type=int, required=True)
     ap.add_argument("--mode", choices=("poll", "command"), required=True)
+    ap.add_argument("--command-after", type=float, default=None)
     args = ap.parse_args(argv)
     deadline = until(args.lifetime)
     client = c104.Client()
@@ -41,21 +47,31 @@ def main(argv: list[str] | None = None) -> int:
         if not connection.is_connected:
             sys.stderr.write(f"no IEC 104 connection to {args.host}:2404\n")
             return 1
-        if args.mode == "command":
-            time.sleep(1.0)  # let the interrogation of Init.ALL finish first
-            if command is None:
-                return 2
-            command.value = True
-            if not command.transmit(cause=c104.Cot.ACTIVATION):
-                sys.stderr.write("the RTU did not confirm the single command\n")
-                return 1
-            time.sleep(1.0)
-            return 0
+        command_at = time.monotonic() + (1.0 if args.mode == "command" else 0.0)
+        if args.mode == "poll":
+            later = args.command_after
+            command_at = time.monotonic() + later if later is not None else float("inf")
         while time.monotonic() < deadline:
+            if time.monotonic() >= command_at:
+                if not _close_breaker(command):
+                    return 1
+                if args.mode == "command":
+                    return 0
+                command_at = float("inf")
             time.sleep(0.5)
         return 0
     finally:
         client.stop()
+
+
+def _close_breaker(command: c104.Point | None) -> bool:
+    if command is None:
+        return False
+    command.value = True
+    if not command.transmit(cause=c104.Cot.ACTIVATION):
+        sys.stderr.write("the RTU did not confirm the single command\n")
+        return False
+    return True
 
 
 if __name__ == "__main__":

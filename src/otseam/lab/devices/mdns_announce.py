@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         for address in args.address:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
-                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address))
+                sock.setsockopt(
+                    socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(address)
+                )
                 sock.bind((address, 5353))
                 sock.sendto(announcement(args.name, address), GROUP)
         if round_ + 1 < args.repeat:

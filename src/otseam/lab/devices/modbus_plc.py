@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", required=True)
     ap.add_argument("--application", default="")
     args = ap.parse_args(argv)
-    identity = ModbusDeviceIdentification(
+    identity = ModbusDeviceIdentification(  # type: ignore[no-untyped-call]
         info_name={
             "VendorName": args.vendor,
             "ProductCode": args.product_code,

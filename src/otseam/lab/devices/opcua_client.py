@@ -12,7 +12,9 @@ import asyncio
 import sys
 import time
 
-from asyncua import Client, ua
+from asyncua import ua
+from asyncua.client.client import Client
+from asyncua.ua.object_ids import ObjectIds
 
 from otseam.lab.devices._common import parser, run_bounded, until
 
@@ -30,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         async with Client(url=args.url, timeout=5) as client:
             namespace = await client.get_namespace_index("urn:otseam:lab:plant")
             if args.mode == "write":
-                node = client.get_node(ua.NodeId("Line1.Setpoint", namespace))
+                node = client.get_node(f"ns={namespace};s=Line1.Setpoint")
                 await node.write_value(ua.DataValue(ua.Variant(args.value, ua.VariantType.Double)))
                 return
-            build = client.get_node(ua.NodeId(ua.ObjectIds.Server_ServerStatus_BuildInfo))
+            build = client.get_node(f"i={ObjectIds.Server_ServerStatus_BuildInfo}")
             await build.read_value()
-            level = client.get_node(ua.NodeId("Line1.TankLevel", namespace))
+            level = client.get_node(f"ns={namespace};s=Line1.TankLevel")
             while time.monotonic() < deadline:
                 await level.read_value()
                 await asyncio.sleep(args.interval)

@@ -13,7 +13,8 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from asyncua import Server, ua
+from asyncua import ua
+from asyncua.server.server import Server
 
 from otseam.lab.devices._common import announce_ready, parser, run_bounded
 
@@ -43,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         namespace = await server.register_namespace("urn:otseam:lab:plant")
         line = await server.nodes.objects.add_object(namespace, "Line1")
-        level = await line.add_variable(ua.NodeId("Line1.TankLevel", namespace), "TankLevel", 712.0)
-        setpoint = await line.add_variable(ua.NodeId("Line1.Setpoint", namespace), "Setpoint", 800.0)
+        level = await line.add_variable(
+            ua.NodeId.from_string(f"ns={namespace};s=Line1.TankLevel"), "TankLevel", 712.0
+        )
+        setpoint = await line.add_variable(
+            ua.NodeId.from_string(f"ns={namespace};s=Line1.Setpoint"), "Setpoint", 800.0
+        )
         await setpoint.set_writable()
         async with server:
             announce_ready()

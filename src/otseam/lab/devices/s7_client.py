@@ -21,7 +21,9 @@ from otseam.lab.devices._common import parser, until
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__ or "")
     ap.add_argument("--host", required=True)
-    ap.add_argument("--mode", choices=("poll", "identify", "download", "stop", "start"), required=True)
+    ap.add_argument(
+        "--mode", choices=("poll", "identify", "download", "stop", "start"), required=True
+    )
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--rack", type=int, default=0)
     ap.add_argument("--slot", type=int, default=2)

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hold", type=float, default=10.0, help="seconds the session stays open")
     args = ap.parse_args(argv)
     key = Path(os.environ["OTSEAM_LAB_WORK"]) / "ssh" / "lab_key"
-    work = f"echo session-open; sleep {args.hold:.0f}; echo session-close"
+    hold = max(min(args.hold, args.lifetime - 8.0), 1.0)  # leave time for both handshakes
+    work = f"echo session-open; sleep {hold:.0f}; echo session-close"
     command = work
     if args.then:
         command = shlex.join(ssh_argv(key, args.then, work))

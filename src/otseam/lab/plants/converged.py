@@ -6,7 +6,8 @@ What happens (times are fractions of ``--duration``):
   the SCADA server supervises the IEC 104 RTU, reads the OPC UA server and
   pushes to the historian in the DMZ; the OPC UA server polls the Modbus PLC;
   office workstations use DNS and the ERP, and read the historian.
-- identification: Modbus FC 43/14, List Identity, BACnet Who-Is and S7 SZL reads.
+- identification: Modbus FC 43/14, List Identity, BACnet Who-Is (when the HMI's
+  BACnet client starts) and S7 SZL reads.
 - the engineering workstation (dual-homed) reads the S7 PLC's identity,
   downloads DB10, stops the PLC and restarts it, and writes to the Modbus PLC;
   it announces its name by mDNS on both of its interfaces.
@@ -16,7 +17,8 @@ What happens (times are fractions of ``--duration``):
   relay on the internet (TCP 5938).
 - the infected office PC scans five OT hosts on eight ports (40 probes).
 - the production-report PC reads the Modbus PLC directly, bypassing the DMZ.
-- the SCADA server sends an IEC 104 command; it writes an OPC UA setpoint.
+- the SCADA server sends an IEC 104 breaker command (20 s into its session,
+  on its supervising connection) and writes an OPC UA setpoint.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = ["SCAN_PORTS", "SCAN_TARGETS", "plant"]
 SCAN_TARGETS = ("plc-mb-01", "plc-s7-01", "plc-enip-01", "rtu-104-01", "hmi-01")
 SCAN_PORTS = (22, 80, 102, 443, 502, 2404, 4840, 44818)
 FOREVER = 10_000.0  # pollers run until the scenario's end; the runner bounds them
+COMMAND_AFTER = 20.0  # seconds into the SCADA's IEC 104 session: the breaker command
 
 
 def plant() -> Plant:
@@ -53,7 +56,7 @@ def plant() -> Plant:
         Action(0.01, "hmi-01", ics.s7_poll(s7, 2.0), FOREVER),
         Action(0.02, "hmi-01", p.enip_poll(enip, 2.0), FOREVER),
         Action(0.02, "hmi-01", ics.bacnet_poll(hmi_ip, bms, BACNET_INSTANCE, 5.0), FOREVER),
-        Action(0.02, "scada-01", ics.iec104_poll(rtu, IEC104_ADDRESS), FOREVER),
+        Action(0.02, "scada-01", ics.iec104_poll(rtu, IEC104_ADDRESS, COMMAND_AFTER), FOREVER),
         Action(0.03, "scada-01", ics.opcua_poll(opc, 3.0), FOREVER),
         Action(0.03, "opc-01", p.modbus_poll(mb, 3.0), FOREVER),
         Action(0.04, "scada-01", p.http_get(hist, "10.20.0.10", ("/api/ingest",), port=5450,
@@ -69,7 +72,6 @@ def plant() -> Plant:
         Action(0.08, "ews-01", p.http_get(erp, "10.10.0.10", ("/timesheets",))),
         Action(0.10, "hmi-01", p.modbus_identify(mb)),
         Action(0.11, "hmi-01", p.enip_identify(enip)),
-        Action(0.12, "hmi-01", ics.bacnet_identify(hmi_ip, bms, BACNET_INSTANCE)),
         # the vendor's approved path
         Action(0.15, "vendor-01", p.ssh_session(jump, "10.20.0.20", 15.0, then=scada), 60.0),
         # engineering work from the dual-homed workstation
@@ -86,7 +88,6 @@ def plant() -> Plant:
         # the IT-to-PLC bypass
         Action(0.65, "ws-03", p.modbus_poll(mb, 3.0), 20.0),
         # operator commands
-        Action(0.70, "scada-01", ics.iec104_command(rtu, IEC104_ADDRESS)),
         Action(0.75, "scada-01", ics.opcua_write(opc, 850.0)),
     )  # fmt: skip
     return Plant(
@@ -105,6 +106,7 @@ def plant() -> Plant:
             'ip saddr 10.30.0.10 ip daddr 203.0.113.0/24 tcp dport 5938 accept comment "support"',
         ),
         resolver="10.10.0.10",
+        min_duration=60.0,
     )
 
 
@@ -112,7 +114,7 @@ def _conduits() -> tuple[Conduit, ...]:
     return (
         Conduit("office-reads-historian", "enterprise", "dmz", (("http", "tcp", 80),),
                 "ot-security", "Office users read trends from the historian"),
-        Conduit("scada-pushes-historian", "operations", "dmz", (("historian", "tcp", 5450),),
+        Conduit("scada-pushes-historian", "operations", "dmz", (("http", "tcp", 5450),),
                 "ot-security", "SCADA pushes process data to the historian"),
         Conduit("vendor-remote-access", "internet", "dmz", (("ssh", "tcp", 22),),
                 "ot-security", "Vendors reach the jump host over SSH"),

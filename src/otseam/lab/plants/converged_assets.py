@@ -109,7 +109,8 @@ def _dmz() -> list[Host]:
 
 def _operations() -> list[Host]:
     opc_identity = Identity(vendor="Contoso Automation", product="Line Gateway OPC UA Server",
-                            firmware="6.14", hostname="OPC-01")  # fmt: skip
+                            firmware="6.14", hostname="OPC-01",
+                            on_wire=("vendor", "product", "firmware", "hostname"))  # fmt: skip
     return [
         _host("scada-01", "scada_server", (Nic("operations", "10.30.0.10", "00:21:5a:1e:00:10"),),
               Identity(vendor="HP", product="ProLiant DL380", hostname="SCADA-01"), 3,
@@ -119,41 +120,67 @@ def _operations() -> list[Host]:
               "SCADA server: IEC 104 master, OPC UA client, pushes to the historian",
               (p.ssh_server("10.30.0.10"),)),
         _host("opc-01", "opc_server", (Nic("operations", "10.30.0.20", "00:0c:29:1e:00:20"),),
-              opc_identity, 3, (ProtocolUse("opcua", "server", 4840), ProtocolUse("modbus", "client")),
+              opc_identity, 3,
+              (ProtocolUse("opcua", "server", 4840), ProtocolUse("modbus", "client")),
               "OPC UA server (asyncua) gathering line data over Modbus",
               (ics.opcua_server("10.30.0.20", opc_identity),)),
     ]  # fmt: skip
 
 
 def _control() -> list[Host]:
-    mb = Identity(vendor="Schneider Electric", product="Modicon M340", model="BMX P34 2020",
-                  firmware="v3.20", hostname="PLC-MB-01")
-    s7 = Identity(vendor="Siemens", product="SIMATIC S7-300 CPU 315-2 PN/DP",
-                  model="6ES7 315-2EH14-0AB0", firmware="V3.2.6", serial="S C-X4U421302009",
-                  hostname="PLC-S7-01")
-    enip = Identity(vendor="Rockwell Automation/Allen-Bradley", product="1756-L71/B LOGIX5571",
-                    model="1756-L71", firmware="20.11", serial="0x60a1b2c3")
-    rtu = Identity(vendor="WAGO", product="PFC200 IEC 60870-5-104 RTU", model="750-8212",
-                   hostname="RTU-104-01")
-    bms = Identity(vendor="Johnson Controls, Inc.", product="AHU-1 sequence v2",
-                   model="MS-FEC2611-0", firmware="10.1", serial="JC-FEC-0042", hostname="AHU-01")
-    server = "server"
+    mb = Identity(
+        vendor="Schneider Electric",
+        product="Modicon M340",
+        model="BMX P34 2020",
+        firmware="v3.20",
+        hostname="PLC-MB-01",
+        on_wire=("vendor", "product", "model", "firmware", "hostname"),
+    )
+    s7 = Identity(
+        vendor="Siemens",
+        product="SIMATIC S7-300 CPU 315-2 PN/DP",
+        model="6ES7 315-2EH14-0AB0",
+        firmware="V3.2.6",
+        serial="S C-X4U421302009",
+        hostname="PLC-S7-01",
+        on_wire=("model", "serial", "hostname"),
+    )
+    enip = Identity(
+        vendor="Rockwell Automation/Allen-Bradley",
+        product="1756-L71/B LOGIX5571",
+        model="1756-L71",
+        firmware="20.11",
+        serial="0x60a1b2c3",
+        on_wire=("product",),
+    )
+    rtu = Identity(
+        vendor="WAGO", product="PFC200 IEC 60870-5-104 RTU", model="750-8212", hostname="RTU-104-01"
+    )
+    bms = Identity(
+        vendor="Johnson Controls, Inc.",
+        product="AHU-1 sequence v2",
+        model="MS-FEC2611-0",
+        firmware="10.1",
+        serial="JC-FEC-0042",
+        hostname="AHU-01",
+        on_wire=("vendor", "model", "firmware", "serial"),
+    )
     return [
         _host("plc-mb-01", "plc", (Nic("control", "10.40.0.10", "00:80:f4:28:00:10"),), mb, 1,
-              (ProtocolUse("modbus", server, 502),), "Tank-farm PLC (pymodbus)",
+              (ProtocolUse("modbus", "server", 502),), "Tank-farm PLC (pymodbus)",
               (p.modbus_plc("10.40.0.10", mb, "BMXP342020", "Modicon M340"),)),
         _host("plc-s7-01", "plc", (Nic("control", "10.40.0.11", "00:1b:1b:28:00:11"),), s7, 1,
-              (ProtocolUse("s7comm", server, 102),), "Mixer PLC (python-snap7)",
+              (ProtocolUse("s7comm", "server", 102),), "Mixer PLC (python-snap7)",
               (ics.s7_plc("10.40.0.11", s7, "6ES7 315-2EH14-0AB0", "CPU 315-2 PN/DP"),)),
         _host("plc-enip-01", "plc", (Nic("control", "10.40.0.12", "00:00:bc:28:00:12"),), enip, 1,
-              (ProtocolUse("enip", server, 44818), ProtocolUse("enip", server, 44818, "udp")),
+              (ProtocolUse("enip", "server", 44818), ProtocolUse("enip", "server", 44818, "udp")),
               "Packaging PLC (cpppo EtherNet/IP)",
               (p.enip_adapter("10.40.0.12", 1, 54, "20.11", 0x60A1B2C3, "1756-L71/B LOGIX5571"),)),
         _host("rtu-104-01", "rtu", (Nic("control", "10.40.0.20", "00:30:de:28:00:20"),), rtu, 1,
-              (ProtocolUse("iec104", server, 2404),), "Substation feeder RTU (c104)",
+              (ProtocolUse("iec104", "server", 2404),), "Substation feeder RTU (c104)",
               (ics.iec104_rtu("10.40.0.20", IEC104_ADDRESS),)),
         _host("bms-01", "plc", (Nic("control", "10.40.0.30", "00:10:8d:28:00:30"),), bms, 1,
-              (ProtocolUse("bacnet", server, 47808, "udp"),),
+              (ProtocolUse("bacnet", "server", 47808, "udp"),),
               "Air-handling unit controller (bacpypes3 BACnet/IP)",
               (ics.bacnet_device("10.40.0.30", bms, BACNET_INSTANCE, 5),)),
         _host("hmi-01", "hmi", (Nic("control", "10.40.0.50", "00:0b:ab:28:00:50"),),

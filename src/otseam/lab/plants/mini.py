@@ -8,7 +8,9 @@ resolves names at the ERP server's dnsmasq and browses the ERP web pages.
 
 from __future__ import annotations
 
-from otseam.lab.model import Action, Finding, Host, Identity, Nic, Plant, ProtocolUse, Zone
+from dataclasses import replace
+
+from otseam.lab.model import Action, Finding, Host, Identity, Nic, Plant, Program, ProtocolUse, Zone
 from otseam.lab.plants import programs as p
 
 __all__ = ["plant"]
@@ -34,17 +36,23 @@ def plant() -> Plant:
     plc_mb = Host(
         "plc-mb-01", "plc", (Nic("control", "10.40.0.10", "00:80:f4:40:00:10"),),
         Identity(vendor="Schneider Electric", product="Modicon M340", model="BMX P34 2020",
-                 firmware="v3.20", hostname="PLC-MB-01"),
+                 firmware="v3.20", hostname="PLC-MB-01",
+                 on_wire=("vendor", "product", "model", "firmware", "hostname")),
         purdue_level=1, protocols=(ProtocolUse("modbus", "server", 502),),
         description="Modbus/TCP PLC of the tank farm (pymodbus)",
     )  # fmt: skip
-    plc_mb = _with(plc_mb, p.modbus_plc("10.40.0.10", plc_mb.identity, "BMXP342020", "Modicon M340"))
+    plc_mb = _with(
+        plc_mb, p.modbus_plc("10.40.0.10", plc_mb.identity, "BMXP342020", "Modicon M340")
+    )
     plc_enip = Host(
         "plc-enip-01", "plc", (Nic("control", "10.40.0.12", "00:00:bc:40:00:12"),),
         Identity(vendor="Rockwell Automation/Allen-Bradley", product="1756-L71/B LOGIX5571",
-                 model="1756-L71", firmware="20.11", serial="0x60a1b2c3"),
+                 model="1756-L71", firmware="20.11", serial="0x60a1b2c3", on_wire=("product",)),
         purdue_level=1,
-        protocols=(ProtocolUse("enip", "server", 44818), ProtocolUse("enip", "server", 44818, "udp")),
+        protocols=(
+            ProtocolUse("enip", "server", 44818),
+            ProtocolUse("enip", "server", 44818, "udp"),
+        ),
         description="ControlLogix PLC of the packaging line (cpppo EtherNet/IP server)",
     )  # fmt: skip
     plc_enip = _with(plc_enip, p.enip_adapter(
@@ -92,18 +100,11 @@ def plant() -> Plant:
         hosts=(router, erp, ws, plc_mb, plc_enip, hmi),
         actions=actions,
         conduits=(),
-        findings=(
-            Finding("ics_write", "hmi-01", {"dst": "plc-mb-01", "protocol": "modbus"}),
-        ),
+        findings=(Finding("ics_write", "hmi-01", {"dst": "plc-mb-01", "protocol": "modbus"}),),
         taps=(("it", ("enterprise",)), ("ot", ("control",))),
         resolver="10.10.0.10",
     )
 
 
-def _with(host: Host, *daemons: object) -> Host:
-    from dataclasses import replace
-
-    from otseam.lab.model import Program
-
-    programs = tuple(d for d in daemons if isinstance(d, Program))
-    return replace(host, daemons=host.daemons + programs)
+def _with(host: Host, *daemons: Program) -> Host:
+    return replace(host, daemons=host.daemons + daemons)

@@ -140,8 +140,14 @@ def http_get(server: Host, ip: str, paths: tuple[str, ...], port: int = 80, repe
         label=f"HTTP {'POST' if post else 'GET'} to {server.name}",
         stack="Python urllib",
         module="http_client",
-        args=(*urls, "--repeat", str(repeat), "--interval", str(interval),
-              *(("--post",) if post else ())),  # fmt: skip
+        args=(
+            *urls,
+            "--repeat",
+            str(repeat),
+            "--interval",
+            str(interval),
+            *(("--post",) if post else ()),
+        ),
         flows=(Flow(server.name, ip, port, "tcp", "http"),),
     )
 
@@ -190,7 +196,10 @@ def ssh_session(server: Host, ip: str, hold: float, then: Host | None = None) ->
         stack="OpenSSH ssh",
         module="ssh_client",
         args=("--host", ip, *hop, "--hold", str(hold)),
-        flows=(Flow(server.name, ip, 22, "tcp", "ssh"),),
+        flows=(
+            Flow(server.name, ip, 22, "tcp", "ssh"),
+            *((Flow(then.name, then.ips[0], 22, "tcp", "ssh", src=server.name),) if then else ()),
+        ),
     )
 
 

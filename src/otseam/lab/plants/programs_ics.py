@@ -141,6 +141,7 @@ def bacnet_identify(client_ip: str, device: Host, instance: int) -> Program:
 
 
 def bacnet_poll(client_ip: str, device: Host, instance: int, interval: float = 5.0) -> Program:
+    """Who-Is and identity reads at start, then cyclic reads (one process binds UDP 47808)."""
     return Program(
         label=f"BACnet poll of {device.name}",
         stack="bacpypes3",
@@ -148,6 +149,7 @@ def bacnet_poll(client_ip: str, device: Host, instance: int, interval: float = 5
         requires=("bacpypes3",),
         args=(*_bacnet_client(client_ip, device, instance, "poll"), "--interval", str(interval)),
         flows=(Flow(device.name, device.ips[0], 47808, "udp", "bacnet"),),
+        operations=(Operation(device.name, "bacnet", "read_identity", "Who-Is, ReadProperty"),),
     )
 
 
@@ -161,15 +163,22 @@ def iec104_rtu(ip: str, common_address: int) -> Program:
     )
 
 
-def iec104_poll(rtu: Host, common_address: int) -> Program:
+def iec104_poll(rtu: Host, common_address: int, command_after: float | None = None) -> Program:
+    """Supervision of ``rtu``; with ``command_after``, a breaker command after that many seconds."""
     ip = rtu.ips[0]
+    later = ("--command-after", str(command_after)) if command_after is not None else ()
+    operations: tuple[Operation, ...] = ()
+    if command_after is not None:
+        detail = "C_SC_NA_1 single command, IOA 21 := ON"
+        operations = (Operation(rtu.name, "iec104", "write", detail),)
     return Program(
         label=f"IEC 104 supervision of {rtu.name}",
         stack="c104",
         module="iec104_client",
         requires=("c104",),
-        args=("--host", ip, "--common-address", str(common_address), "--mode", "poll"),
+        args=("--host", ip, "--common-address", str(common_address), "--mode", "poll", *later),
         flows=(Flow(rtu.name, ip, 2404, "tcp", "iec104"),),
+        operations=operations,
     )
 
 
