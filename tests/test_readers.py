@@ -570,6 +570,24 @@ def test_unsupported_interface_in_pcapng_is_counted(tmp_path: Path) -> None:
     assert without_id(table_rows(engine, conversations)) == [expected_handshake(packets[:3])]
 
 
+def test_unsupported_interfaces_in_two_sections_are_all_named(tmp_path: Path) -> None:
+    zigbee = b"\x41\x88" + bytes(20)
+    first = [
+        *handshake([T0 + 1_000, T0 + 2_000, T0 + 3_000]),
+        Packet(T0 + 4_000, zigbee, interface=1),
+    ]
+    second = [Packet(T0 + 5_000, b"user", interface=0), Packet(T0 + 6_000, b"user", interface=0)]
+    data = pcapng([Interface(Linktype.ETHERNET), Interface(Linktype.IEEE802_15_4)], first) + pcapng(
+        [Interface(147), Interface(Linktype.ETHERNET)], second, big_endian=True
+    )
+    report, engine = ingest_files(tmp_path, {"two.pcapng": data})
+    assert [str(p) for p in report.all_problems] == [
+        f"{tmp_path / 'two.pcapng'}: link types 195 (IEEE 802.15.4) on interface 1 and "
+        "147 (user 0) on interface 0 are not supported; 3 packets skipped"
+    ]
+    assert without_id(table_rows(engine, conversations)) == [expected_handshake(first[:3])]
+
+
 def test_unused_unsupported_interface_is_no_problem(tmp_path: Path) -> None:
     packets = handshake([T0 + 1_000, T0 + 2_000, T0 + 3_000])
     interfaces = [Interface(Linktype.ETHERNET), Interface(Linktype.IEEE802_15_4)]

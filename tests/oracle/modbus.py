@@ -4,7 +4,7 @@ tshark by default reassembles each TCP byte stream, skips retransmitted
 data and counts every PDU it completes (``reassembled``). otseam reads a
 direction of a conversation segment by segment while every segment holds
 whole ADUs, and reassembles only from the first segment that does not
-(``Direction.stream_from``). ``otseam_counts`` combines two tshark runs,
+(``stream_starts``). ``otseam_counts`` combines two tshark runs,
 one with reassembly and one dissecting each segment alone
 (``request_segments``), by the rules documented in docs/oracle.md
 ("Modbus function codes"):
@@ -202,7 +202,7 @@ def stream_starts(segments: Iterable[Segment]) -> dict[DirectionKey, int]:
     return starts
 
 
-def otseam_counts(segments: tuple[Segment, ...], reassembled: Iterable[Pdus]) -> RequestCounts:
+def otseam_counts(segments: tuple[Segment, ...], reassembled_pdus: Iterable[Pdus]) -> RequestCounts:
     """What otseam should count (module docstring): aligned segments one by
     one, the rest of a direction as tshark reassembles it."""
     starts = stream_starts(segments)
@@ -211,4 +211,4 @@ def otseam_counts(segments: tuple[Segment, ...], reassembled: Iterable[Pdus]) ->
         return pdus.frame >= starts.get(pdus.direction, NEVER)
 
     aligned = per_segment((s for s in segments if not streamed(s.pdus)), within_spec)
-    return aligned + count((p for p in reassembled if streamed(p)), within_spec)
+    return aligned + count((p for p in reassembled_pdus if streamed(p)), within_spec)

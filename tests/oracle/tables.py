@@ -46,9 +46,12 @@ def merged(table: Mapping[ConversationKey, list[Shown]]) -> dict[ConversationKey
 def _sum(rows: list[Shown]) -> Shown:
     if len(rows) == 1:
         return rows[0]
-    frames_ab, frames_ba = (sum(r[i] for r in rows) for i in (0, 1))
-    bytes_ab, bytes_ba = (_sum_bytes([r[i] for r in rows]) for i in (2, 3))
-    return (frames_ab, frames_ba, bytes_ab, bytes_ba)
+    return (
+        sum(r[0] for r in rows),
+        sum(r[1] for r in rows),
+        _sum_bytes([r[2] for r in rows]),
+        _sum_bytes([r[3] for r in rows]),
+    )
 
 
 def _sum_bytes(texts: list[str]) -> str:

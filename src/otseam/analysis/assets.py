@@ -16,33 +16,31 @@ Rules, in order:
    the asset holding their address; the latest seen value wins, and all
    values stay in the identities table.
 
-Asset ids are stable: assets are matched by key on every rebuild.
+Asset ids are stable: assets are matched by key on every rebuild. The
+rebuild reads only per-address tables (stations, bindings, hosts, protocol
+roles, identities), never the conversations, so it stays quick with a
+million conversations in the store.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from itertools import islice
+from typing import Any, Final
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from otseam.analysis.vendors import mac_vendor
-from otseam.store.schema import (
-    asset_addresses,
-    asset_protocols,
-    assets,
-    bindings,
-    identities,
-    protocol_roles,
-    stations,
-)
+from otseam.store.schema import bindings, hosts, identities, protocol_roles, stations
 
 __all__ = ["GATEWAY_MIN_IPS", "rebuild_assets"]
 
 GATEWAY_MIN_IPS: Final = 4
 ARP: Final = 2
+BATCH: Final = 20_000
 FIELDS: Final = ("name", "vendor", "product", "model", "firmware", "serial")
 ROLE_BY_DEVICE_TYPE: Final = {
     "Programmable Logic Controller": "plc",
@@ -72,16 +70,17 @@ def rebuild_assets(conn: Connection) -> int:
     """Recompute the asset tables from the facts; returns the asset count."""
     found = _from_macs(conn)
     by_ip = {ip: asset for asset in found.values() for ip in asset.ips}
-    for ip, first, last in _ip_senders(conn):
+    for ip, first, last in conn.execute(select(hosts.c.ip, hosts.c.first_seen, hosts.c.last_seen)):
         if ip in by_ip:
             by_ip[ip].widen(first, last)
         elif not _is_group_address(ip):
             asset = _Asset(f"ip:{ip}", first, last, ips=[ip])
             found[asset.key] = asset
             by_ip[ip] = asset
-    _attach_identities(conn, found, by_ip)
-    ids = _write(conn, found)
-    _write_protocols(conn, found, by_ip, ids)
+    by_address = {**by_ip, **{mac: a for a in found.values() for mac in a.macs}}
+    _attach_identities(conn, by_address)
+    ids = _write_assets(conn, found)
+    _write_links(conn, found, by_address, ids)
     return len(found)
 
 
@@ -117,19 +116,6 @@ def _from_macs(conn: Connection) -> dict[str, _Asset]:
     return found
 
 
-def _ip_senders(conn: Connection) -> list[tuple[str, int, int]]:
-    rows = conn.execute(
-        text(
-            "SELECT addr, min(first_seen), max(last_seen) FROM ("
-            " SELECT a AS addr, first_seen, last_seen FROM conversations WHERE a_to_b_packets > 0"
-            " UNION ALL"
-            " SELECT b AS addr, first_seen, last_seen FROM conversations WHERE b_to_a_packets > 0"
-            ") AS senders GROUP BY addr"
-        )
-    )
-    return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
-
-
 def _is_group_address(ip: str) -> bool:
     if ":" in ip:
         return ip.lower().startswith("ff")
@@ -137,15 +123,12 @@ def _is_group_address(ip: str) -> bool:
     return first >= 224 or ip == "0.0.0.0"
 
 
-def _attach_identities(
-    conn: Connection, found: dict[str, _Asset], by_ip: dict[str, _Asset]
-) -> None:
-    by_mac = {mac: asset for asset in found.values() for mac in asset.macs}
+def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
     query = select(
         identities.c.address, identities.c.attribute, identities.c.value, identities.c.last_seen
     )
     for address, attribute, value, last in conn.execute(query):
-        asset = by_ip.get(address) or by_mac.get(address)
+        asset = by_address.get(address)
         if asset is None:
             continue
         if attribute == "device_type" and value in ROLE_BY_DEVICE_TYPE and not asset.is_gateway:
@@ -157,78 +140,88 @@ def _attach_identities(
                 asset.values[attribute] = (last, value)
 
 
-def _write(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
-    existing = {key: id_ for key, id_ in conn.execute(select(assets.c.key, assets.c.id))}
-    stale = [asset_id for key, asset_id in existing.items() if key not in found]
-    conn.execute(delete(asset_addresses))
-    conn.execute(delete(asset_protocols))
-    if stale:
-        conn.execute(delete(assets).where(assets.c.id.in_(stale)))
-    rows = [_row(asset) for asset in found.values()]
-    updates = [{"_id": existing[r["key"]], **r} for r in rows if r["key"] in existing]
-    inserts = [r for r in rows if r["key"] not in existing]
-    if inserts:
-        conn.execute(assets.insert(), inserts)
-    if updates:
-        from sqlalchemy import bindparam
+ASSET_COLUMNS: Final = (
+    "key", *FIELDS, "role", "role_evidence", "mac_vendor", "is_gateway", "first_seen",
+    "last_seen",
+)  # fmt: skip
 
-        stmt = assets.update().where(assets.c.id == bindparam("_id"))
-        conn.execute(stmt, updates)
-    ids = {key: id_ for key, id_ in conn.execute(select(assets.c.key, assets.c.id))}
-    addresses = [
-        {"asset_id": ids[a.key], "kind": kind, "value": value}
-        for a in found.values()
-        for kind, values in (("mac", a.macs), ("ip", a.ips))
-        for value in values
-    ]
-    if addresses:
-        conn.execute(asset_addresses.insert(), addresses)
+
+def _write_assets(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
+    """Upsert assets by key (ids stay stable), drop the ones gone; key -> id."""
+    sets = ", ".join(f"{c} = excluded.{c}" for c in ASSET_COLUMNS[1:])
+    _executemany(
+        conn,
+        f"INSERT INTO assets ({', '.join(ASSET_COLUMNS)}) VALUES ({{params}}) "
+        f"ON CONFLICT (key) DO UPDATE SET {sets}",
+        len(ASSET_COLUMNS),
+        (_row(asset) for asset in found.values()),
+    )
+    ids: dict[str, int] = {}
+    stale = []
+    for key, asset_id in conn.exec_driver_sql("SELECT key, id FROM assets"):
+        if key in found:
+            ids[key] = asset_id
+        else:
+            stale.append((asset_id,))
+    conn.exec_driver_sql("DELETE FROM asset_addresses")
+    conn.exec_driver_sql("DELETE FROM asset_protocols")
+    _executemany(conn, "DELETE FROM assets WHERE id = {params}", 1, stale)
     return ids
 
 
-def _write_protocols(
-    conn: Connection, found: dict[str, _Asset], by_ip: dict[str, _Asset], ids: dict[str, int]
+def _write_links(
+    conn: Connection, found: dict[str, _Asset], by_address: dict[str, _Asset], ids: dict[str, int]
 ) -> None:
-    by_mac = {mac: asset for asset in found.values() for mac in asset.macs}
-    roles: dict[tuple[int, str, str], str] = {}
-    for address, protocol, role in conn.execute(
-        select(protocol_roles.c.address, protocol_roles.c.protocol, protocol_roles.c.role)
-    ):
-        asset = by_ip.get(address) or by_mac.get(address)
-        if asset is not None:
-            roles[(ids[asset.key], protocol, role)] = "semantics"
-    by_port = conn.execute(
-        text(
-            "SELECT DISTINCT a, b, initiator, app_protocol FROM conversations"
-            " WHERE app_protocol IS NOT NULL AND initiator IS NOT NULL"
-        )
+    _executemany(
+        conn,
+        "INSERT INTO asset_addresses (asset_id, kind, value) VALUES ({params})",
+        3,
+        (
+            (ids[a.key], kind, value)
+            for a in found.values()
+            for kind, values in (("mac", a.macs), ("ip", a.ips))
+            for value in values
+        ),
     )
-    for a, b, initiator, protocol in by_port:
-        client, server = (a, b) if initiator == "a" else (b, a)
-        for address, role in ((server, "server"), (client, "client")):
-            asset = by_ip.get(address)
-            if asset is not None:
-                roles.setdefault((ids[asset.key], protocol, role), "port")
-    conn.execute(delete(asset_protocols))
-    if roles:
-        conn.execute(
-            asset_protocols.insert(),
-            [
-                {"asset_id": i, "protocol": p, "role": r, "evidence": e}
-                for (i, p, r), e in roles.items()
-            ],
-        )
+    links: dict[tuple[int, str, str], str] = {}
+    query = select(
+        protocol_roles.c.address,
+        protocol_roles.c.protocol,
+        protocol_roles.c.role,
+        protocol_roles.c.evidence,
+    )
+    for address, protocol, role, evidence in conn.execute(query):
+        asset = by_address.get(address)
+        if asset is not None:
+            link = (ids[asset.key], protocol, role)
+            if links.get(link) != "semantics":
+                links[link] = evidence
+    _executemany(
+        conn,
+        "INSERT INTO asset_protocols (asset_id, protocol, role, evidence) VALUES ({params})",
+        4,
+        ((i, p, r, e) for (i, p, r), e in links.items()),
+    )
 
 
-def _row(asset: _Asset) -> dict[str, object]:
-    values = {name: asset.values[name][1] if name in asset.values else None for name in FIELDS}
-    return {
-        "key": asset.key,
-        **values,
-        "role": asset.role,
-        "role_evidence": asset.role_evidence,
-        "mac_vendor": mac_vendor(asset.macs[0]) if asset.macs else None,
-        "is_gateway": asset.is_gateway,
-        "first_seen": asset.first_seen,
-        "last_seen": asset.last_seen,
-    }
+def _executemany(conn: Connection, sql: str, width: int, rows: Iterable[Sequence[Any]]) -> None:
+    """The driver's executemany over batches of tuples: the fast path for bulk rows."""
+    param = "%s" if conn.dialect.name == "postgresql" else "?"
+    statement = sql.format(params=", ".join([param] * width))
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH)):
+        conn.exec_driver_sql(statement, batch)
+
+
+def _row(asset: _Asset) -> tuple[Any, ...]:
+    values = [asset.values[name][1] if name in asset.values else None for name in FIELDS]
+    return (
+        asset.key,
+        *values,
+        asset.role,
+        asset.role_evidence,
+        mac_vendor(asset.macs[0]) if asset.macs else None,
+        asset.is_gateway,
+        asset.first_seen,
+        asset.last_seen,
+    )

@@ -11,7 +11,6 @@ from netaddr.core import AddrFormatError, NotRegisteredError
 __all__ = ["mac_vendor"]
 
 
-@lru_cache(maxsize=65536)
 def mac_vendor(mac: str) -> str | None:
     """The registered organisation of a MAC's OUI, or None if not registered.
 
@@ -24,7 +23,13 @@ def mac_vendor(mac: str) -> str | None:
         return None
     if first & 0x02:
         return "(locally administered)"
+    return _oui_vendor(mac[:8].lower())
+
+
+@lru_cache(maxsize=65536)
+def _oui_vendor(prefix: str) -> str | None:
+    """The organisation registered for a 24-bit OUI ('00:1b:1b')."""
     try:
-        return str(EUI(mac).oui.registration().org)
+        return str(EUI(prefix + ":00:00:00").oui.registration().org)
     except (NotRegisteredError, AddrFormatError, IndexError):
         return None

@@ -190,9 +190,11 @@ typedef struct {
     uint8_t syn_side;           /* 1: a sent the first bare SYN, 2: b did */
     uint8_t app;                /* application protocol id, 0 = none */
     uint8_t sig_checked;
-    uint8_t stream_dirs; /* bit 0: a->b, bit 1: b->a left PDU alignment */
+    uint8_t stream_dirs; /* bit 0: a->b, bit 1: b->a left PDU alignment;
+                          * bits 2, 3: next_seq known for a->b, b->a */
     uint16_t vlan;
-} ConvEntry; /* 96 bytes */
+    uint32_t next_seq[2]; /* end of the highest payload seen per direction */
+} ConvEntry; /* 104 bytes */
 
 typedef struct {
     uint8_t addr[16];
@@ -407,7 +409,38 @@ static void see_binding(Walker *w, uint64_t mac, uint16_t vlan, int family, cons
         e->last_ns = ts;
 }
 
-static uint64_t digest(const uint8_t *payload, uint32_t len, const DissectSpec *s)
+static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSpec *s);
+
+static uint64_t pdu_total(const Framing *f, const uint8_t *d)
+{
+    const uint8_t *l = d + f->len_offset;
+    uint64_t len = 0;
+    for (int i = 0; i < f->len_size; i++)
+        len = f->big_endian ? (len << 8) | l[i] : len | ((uint64_t)l[i] << (8 * i));
+    return len + (uint64_t)(int64_t)f->adjust;
+}
+
+/* The group digest of a message: of every PDU's key bytes when the message
+ * is a run of whole framed PDUs (several requests in one segment must not
+ * be grouped by the first alone), else of the message's own key bytes. */
+static uint64_t digest(const uint8_t *payload, uint32_t len, const DissectSpec *s,
+                       const Framing *f)
+{
+    if (!f || !f->len_size)
+        return digest_one(payload, len, s);
+    uint64_t h = 0x8f1bbcdcca62c1d6ULL;
+    uint32_t pos = 0;
+    for (int pdus = 0; pos < len && pdus < 64; pdus++) {
+        uint64_t total = pdu_total(f, payload + pos);
+        if (total == 0 || total > len - pos)
+            break;
+        h = mix64(h ^ digest_one(payload + pos, (uint32_t)total, s));
+        pos += (uint32_t)total;
+    }
+    return h;
+}
+
+static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSpec *s)
 {
     uint8_t buf[264];
     uint32_t n = 0;
@@ -429,7 +462,8 @@ typedef struct {
 } Transport;
 
 static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, const uint8_t *payload,
-                        uint32_t len, uint32_t offset, int64_t ts, Transport t)
+                        uint32_t len, uint32_t offset, int64_t ts, Transport t,
+                        const Framing *framing)
 {
     const DissectSpec *s = &w->spec[app];
     Event ev = {ts, 0xffffffffu, offset, len, t.seq, owner, t.sport, t.dport, dir, app,
@@ -438,7 +472,7 @@ static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, con
         add_event(w, &ev);
         return;
     }
-    GroupKey key = {owner, dir, app, 0, digest(payload, len, s)};
+    GroupKey key = {owner, dir, app, 0, digest(payload, len, s, framing)};
     int created;
     int64_t i = table_upsert(&w->group, &key, &created);
     if (i < 0) {
@@ -564,6 +598,17 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
     if (!e->app || w->spec[e->app].mode == MODE_NONE)
         return;
     uint8_t dir = src_is_a ? 0 : 1;
+    if (p->proto == 6) {
+        /* A segment wholly below what this direction already sent is a
+         * retransmission: its messages were counted once already. */
+        uint32_t end = p->seq + p->payload_len;
+        uint8_t known = (uint8_t)(4u << dir);
+        if ((e->stream_dirs & known) && (int32_t)(end - e->next_seq[dir]) <= 0)
+            return;
+        if (!(e->stream_dirs & known) || (int32_t)(end - e->next_seq[dir]) > 0)
+            e->next_seq[dir] = end;
+        e->stream_dirs |= known;
+    }
     const Framing *f = &w->framing[e->app];
     if (p->proto == 6 && f->len_size && !(e->stream_dirs & (1u << dir)) &&
         !pdu_aligned(f, p->payload, p->payload_len))
@@ -576,7 +621,7 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
         return;
     }
     see_message(w, (uint32_t)i, dir, e->app, p->payload, p->payload_len,
-                (uint32_t)(p->payload - chunk), ts, t);
+                (uint32_t)(p->payload - chunk), ts, t, p->proto == 6 ? f : NULL);
 }
 
 /* Ports of later fragments come from the first one (RFC 791 / RFC 8200). */
@@ -817,7 +862,7 @@ static void network(Walker *w, uint16_t type, const uint8_t *d, uint32_t len, in
                 int64_t s = table_upsert(&w->station, &key, &created);
                 if (s >= 0)
                     see_message(w, (uint32_t)s, 2, w->ethertype_app[i], d, len,
-                                (uint32_t)(d - chunk), ts, (Transport){0, 0, 0, 0, 0});
+                                (uint32_t)(d - chunk), ts, (Transport){0, 0, 0, 0, 0}, NULL);
             }
         return;
     }

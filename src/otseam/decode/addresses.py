@@ -27,8 +27,18 @@ def address_text(family: np.ndarray, raw: np.ndarray) -> np.ndarray:
     out = np.empty(len(family), dtype=object)
     if not len(family):
         return out
-    keys = np.ascontiguousarray(raw).view(np.dtype((np.void, 16))).ravel()
-    uniq, inverse = np.unique(keys, return_inverse=True)
+    raw = np.ascontiguousarray(raw)
+    if bool((family == 4).all()):  # the common case: sort 32-bit integers, not bytes
+        keys = raw[:, :4].copy().view(">u4").ravel()
+        uniq4, inverse = np.unique(keys, return_inverse=True)
+        texts = np.array(
+            [socket.inet_ntop(socket.AF_INET, int(u).to_bytes(4, "big")) for u in uniq4],
+            dtype=object,
+        )
+        out[:] = texts[inverse.ravel()]
+        return out
+    void = raw.view(np.dtype((np.void, 16))).ravel()
+    uniq, inverse = np.unique(void, return_inverse=True)
     fam_of = np.zeros(len(uniq), dtype=np.uint8)
     fam_of[inverse] = family
     texts = np.array(

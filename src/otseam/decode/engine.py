@@ -263,8 +263,18 @@ def _header_key(
     dport = ctx.dport if ctx.dport in ports else -1
     if sport == dport == -1 and ctx.transport != "l2":
         return None
-    header = message[spec.key_skip : spec.key_skip + spec.key_len]
-    return (spec.name, ctx.transport, sport, dport, len(message), header)
+    skip, size = spec.key_skip, spec.key_len
+    if spec.framing is not None and ctx.transport == "tcp":
+        # every PDU of the segment, as the walker's group digest does
+        headers, pos = [], 0
+        while pos < len(message):
+            total = spec.framing.pdu_length(message, pos)
+            if not total or pos + total > len(message):
+                return None
+            headers.append((total, message[pos + skip : pos + min(skip + size, total)]))
+            pos += total
+        return (spec.name, ctx.transport, sport, dport, tuple(headers))
+    return (spec.name, ctx.transport, sport, dport, len(message), message[skip : skip + size])
 
 
 Compiled = list[tuple[dict[Any, Counted], tuple[Any, ...], tuple[int, ...], tuple[int, ...], bytes]]

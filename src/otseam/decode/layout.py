@@ -49,6 +49,7 @@ CONVERSATION: Final = np.dtype(
         ("_sig", "u1"),
         ("stream_dirs", "u1"),
         ("vlan", "<u2"),
+        ("next_seq", "<u4", 2),
     ]
 )
 

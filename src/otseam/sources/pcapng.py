@@ -173,10 +173,10 @@ def _skipped_packets(name: str, sections: list[_Section], decoder: FrameDecoder)
             for s in sections
             for index, link in s.unsupported.items()
         ]
-        some = len(described) == 1
+        one = len(described) == 1
         message = (
-            f"link type{'' if some else 's'} {' and '.join(described)} "
-            f"{'is' if some else 'are'} not supported; {plural(unsupported, 'packet')} skipped"
+            f"link type{'' if one else 's'} {' and '.join(described)} "
+            f"{'is' if one else 'are'} not supported; {plural(unsupported, 'packet')} skipped"
         )
         usable = any(len(s.interfaces) > len(s.unsupported) for s in sections)
         problems.append(Problem(name, message, fatal=not usable))

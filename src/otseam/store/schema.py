@@ -33,6 +33,7 @@ __all__ = [
     "bindings",
     "captures",
     "conversations",
+    "hosts",
     "identities",
     "malformed",
     "metadata",
@@ -157,9 +158,22 @@ protocol_roles = Table(
     Column("address", String(45), nullable=False),
     Column("protocol", String(32), nullable=False),
     Column("role", String(8), nullable=False),
+    # "semantics": a dissector saw it answer or ask; "port": only the
+    # conversation's service port says so. Semantics wins on merge.
+    Column("evidence", String(16), nullable=False),
     Column("count", BigInteger, nullable=False),
     *_seen(),
     UniqueConstraint("address", "protocol", "role", name="uq_protocol_role"),
+)
+
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ip", String(45), nullable=False, unique=True),
+    Column("packets_sent", BigInteger, nullable=False),
+    Column("bytes_sent", BigInteger, nullable=False),
+    *_seen(),
 )
 
 malformed = Table(

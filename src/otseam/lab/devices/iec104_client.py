@@ -41,11 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     command = station.add_point(io_address=21, type=c104.Type.C_SC_NA_1)
     client.start()
     try:
-        connected_by = time.monotonic() + 10
-        while not connection.is_connected and time.monotonic() < connected_by:
-            time.sleep(0.1)
-        if not connection.is_connected:
-            sys.stderr.write(f"no IEC 104 connection to {args.host}:2404\n")
+        if not _wait_open(connection, 10.0):
+            sys.stderr.write(f"no open IEC 104 connection (STARTDT) to {args.host}:2404\n")
             return 1
         command_at = time.monotonic() + (1.0 if args.mode == "command" else 0.0)
         if args.mode == "poll":
@@ -53,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             command_at = time.monotonic() + later if later is not None else float("inf")
         while time.monotonic() < deadline:
             if time.monotonic() >= command_at:
-                if not _close_breaker(command):
+                if not _close_breaker(connection, command):
                     return 1
                 if args.mode == "command":
                     return 0
@@ -64,14 +61,40 @@ def main(argv: list[str] | None = None) -> int:
         client.stop()
 
 
-def _close_breaker(command: c104.Point | None) -> bool:
+def _wait_open(connection: c104.Connection, timeout: float) -> bool:
+    """Wait until data transfer is started (STARTDT confirmed); unmute a muted connection.
+
+    c104 sometimes leaves a fresh connection muted (no STARTDT sent); an I-frame
+    on it makes the RTU drop the connection, so the master starts it itself.
+    """
+    deadline = time.monotonic() + timeout
+    muted_since: float | None = None
+    while time.monotonic() < deadline:
+        state = connection.state
+        if state == c104.ConnectionState.OPEN:
+            return True
+        if state == c104.ConnectionState.OPEN_MUTED:
+            muted_since = muted_since or time.monotonic()
+            if time.monotonic() - muted_since > 2.0:
+                connection.unmute()
+                muted_since = time.monotonic()
+        else:
+            muted_since = None
+        time.sleep(0.1)
+    return False
+
+
+def _close_breaker(connection: c104.Connection, command: c104.Point | None) -> bool:
     if command is None:
         return False
-    command.value = True
-    if not command.transmit(cause=c104.Cot.ACTIVATION):
-        sys.stderr.write("the RTU did not confirm the single command\n")
-        return False
-    return True
+    for _attempt in range(2):
+        if not _wait_open(connection, 10.0):
+            continue
+        command.value = True
+        if command.transmit(cause=c104.Cot.ACTIVATION):
+            return True
+    sys.stderr.write("the RTU did not confirm the single command (two attempts)\n")
+    return False
 
 
 if __name__ == "__main__":

@@ -37,9 +37,13 @@ class IdentifiedServer(Server):
             _put(data, 176, 32, self.names["module_type"])
             return bytes(data)
         if szl_id == 0x0011:
-            order = self.names["order_code"].encode().ljust(20, b"\x00")[:20]
-            record = struct.pack(">H", 0x0001) + order + struct.pack("BBBB", 0, *self.version)
-            return struct.pack(">HH", len(record), 1) + record
+            # Records of 28 bytes: Index, MLFB[20], BGTyp, Ausbg, Ausbe (S7-300 system
+            # manual, SZL-ID W#16#xy11). Index 1 is the module; index 7 the firmware,
+            # whose Ausbg/Ausbe hold "V", V1, V2, V3.
+            order = self.names["order_code"].encode().ljust(20, b" ")[:20]
+            module = struct.pack(">H", 0x0001) + order + bytes(6)
+            firmware = struct.pack(">H", 0x0007) + b" " * 20 + bytes(2) + b"V" + bytes(self.version)
+            return struct.pack(">HH", 28, 2) + module + firmware
         result: bytes | None = super()._get_szl_data(szl_id, szl_index)
         return result
 

@@ -134,9 +134,19 @@ def upgrade() -> None:
         _text("address", 45),
         _text("protocol", 32),
         _text("role", 8),
+        _text("evidence", 16),
         _big("count"),
         *_seen(),
         sa.UniqueConstraint("address", "protocol", "role", name="uq_protocol_role"),
+    )
+    op.create_table(
+        "hosts",
+        _id(),
+        _text("ip", 45),
+        _big("packets_sent"),
+        _big("bytes_sent"),
+        *_seen(),
+        sa.UniqueConstraint("ip"),
     )
     op.create_table(
         "malformed",
@@ -197,6 +207,7 @@ def downgrade() -> None:
         "assets",
         "malformed",
         "protocol_roles",
+        "hosts",
         "identities",
         "operations",
         "stations",
