@@ -547,4 +547,4 @@ def test_export_flow_carries_exact_per_direction_counts(tmp_path: Path) -> None:
         flow["initiator"],
         flow["app_protocol"],
     ) == ("udp", 1, len(frames[-1]), 1, 0, "a", "dns")
-    assert flow["first_seen"] == flow["last_seen"] == "2023-11-14T22:13:20.000002Z"
+    assert flow["first_seen"] == flow["last_seen"] == "2023-11-14T22:13:20.000002000Z"

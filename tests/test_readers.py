@@ -219,7 +219,6 @@ def test_pcapng_if_tsresol(
     assert capture_summary(engine) == [expected_capture(name, "pcapng", packets)]
 
 
-@pytest.mark.xfail(strict=True, reason="defect: if_tsoffset is read but not applied")
 def test_pcapng_if_tsoffset(tmp_path: Path) -> None:
     """if_tsoffset (pcapng 4.2, option 14) is added to every timestamp of the
     interface: a file written relative to 1,600,000,000 s still gives T0."""

@@ -16,7 +16,7 @@ from tests.store.stores import StoreTarget, ingest_into
 
 DOC = ROOT / "docs" / "export.md"
 CAPTURES = ("openics/EIP-IPAddressChangeAttempt.pcap", "ModbusTCP/ModbusTCP.pcap")
-TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 
 # What the issue asks the document to hold, at least.
 REQUIRED = {

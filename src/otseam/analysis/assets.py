@@ -147,26 +147,32 @@ ASSET_COLUMNS: Final = (
 
 
 def _write_assets(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
-    """Upsert assets by key (ids stay stable), drop the ones gone; key -> id."""
-    sets = ", ".join(f"{c} = excluded.{c}" for c in ASSET_COLUMNS[1:])
+    """Update assets by key (ids stay stable), insert new ones, drop the ones
+    gone; returns key -> id. New rows only are inserted, so that PostgreSQL
+    draws sequence numbers for new assets alone and ids match SQLite's."""
+    existing = _keys_to_ids(conn)
+    sets = ", ".join(f"{c} = {{param}}" for c in ASSET_COLUMNS[1:])
     _executemany(
         conn,
-        f"INSERT INTO assets ({', '.join(ASSET_COLUMNS)}) VALUES ({{params}}) "
-        f"ON CONFLICT (key) DO UPDATE SET {sets}",
+        f"UPDATE assets SET {sets} WHERE key = {{param}}",
         len(ASSET_COLUMNS),
-        (_row(asset) for asset in found.values()),
+        ((*_row(a)[1:], a.key) for a in found.values() if a.key in existing),
     )
-    ids: dict[str, int] = {}
-    stale = []
-    for key, asset_id in conn.exec_driver_sql("SELECT key, id FROM assets"):
-        if key in found:
-            ids[key] = asset_id
-        else:
-            stale.append((asset_id,))
+    _executemany(
+        conn,
+        f"INSERT INTO assets ({', '.join(ASSET_COLUMNS)}) VALUES ({{params}})",
+        len(ASSET_COLUMNS),
+        (_row(a) for a in found.values() if a.key not in existing),
+    )
     conn.exec_driver_sql("DELETE FROM asset_addresses")
     conn.exec_driver_sql("DELETE FROM asset_protocols")
+    stale = [(asset_id,) for key, asset_id in existing.items() if key not in found]
     _executemany(conn, "DELETE FROM assets WHERE id = {params}", 1, stale)
-    return ids
+    return _keys_to_ids(conn)
+
+
+def _keys_to_ids(conn: Connection) -> dict[str, int]:
+    return {str(key): int(i) for key, i in conn.exec_driver_sql("SELECT key, id FROM assets")}
 
 
 def _write_links(
@@ -207,7 +213,7 @@ def _write_links(
 def _executemany(conn: Connection, sql: str, width: int, rows: Iterable[Sequence[Any]]) -> None:
     """The driver's executemany over batches of tuples: the fast path for bulk rows."""
     param = "%s" if conn.dialect.name == "postgresql" else "?"
-    statement = sql.format(params=", ".join([param] * width))
+    statement = sql.format(params=", ".join([param] * width), param=param)
     iterator = iter(rows)
     while batch := list(islice(iterator, BATCH)):
         conn.exec_driver_sql(statement, batch)

@@ -257,7 +257,8 @@ typedef struct {
     int32_t mode; /* 0: ns = ts * mul; 1: ns = ts / div; 2: ns = ts * 1e9 >> shift */
     int32_t shift;
     int64_t mul, div;
-} Interface; /* 32 bytes */
+    int64_t offset_ns; /* if_tsoffset, in nanoseconds */
+} Interface; /* 40 bytes */
 
 enum {
     MODE_NONE = 0,
@@ -598,30 +599,41 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
     if (!e->app || w->spec[e->app].mode == MODE_NONE)
         return;
     uint8_t dir = src_is_a ? 0 : 1;
+    const uint8_t *payload = p->payload;
+    uint32_t payload_len = p->payload_len, seq = p->seq;
     if (p->proto == 6) {
         /* A segment wholly below what this direction already sent is a
-         * retransmission: its messages were counted once already. */
-        uint32_t end = p->seq + p->payload_len;
+         * retransmission: its messages were counted once already. One that
+         * starts below and ends beyond (a retransmission the sender topped
+         * up with new data) is read from its first new byte on. */
+        uint32_t end = seq + payload_len;
         uint8_t known = (uint8_t)(4u << dir);
-        if ((e->stream_dirs & known) && (int32_t)(end - e->next_seq[dir]) <= 0)
-            return;
-        if (!(e->stream_dirs & known) || (int32_t)(end - e->next_seq[dir]) > 0)
-            e->next_seq[dir] = end;
+        if (e->stream_dirs & known) {
+            if ((int32_t)(end - e->next_seq[dir]) <= 0)
+                return;
+            int32_t seen = (int32_t)(e->next_seq[dir] - seq);
+            if (seen > 0) {
+                payload += seen;
+                payload_len -= (uint32_t)seen;
+                seq = e->next_seq[dir];
+            }
+        }
+        e->next_seq[dir] = end;
         e->stream_dirs |= known;
     }
     const Framing *f = &w->framing[e->app];
     if (p->proto == 6 && f->len_size && !(e->stream_dirs & (1u << dir)) &&
-        !pdu_aligned(f, p->payload, p->payload_len))
+        !pdu_aligned(f, payload, payload_len))
         e->stream_dirs |= (uint8_t)(1u << dir);
-    Transport t = {p->seq, p->sport, p->dport, p->tcp_flags, p->proto};
+    Transport t = {seq, p->sport, p->dport, p->tcp_flags, p->proto};
     if (e->stream_dirs & (1u << dir)) {
-        Event ev = {ts, 0xffffffffu, (uint32_t)(p->payload - chunk), p->payload_len, p->seq,
+        Event ev = {ts, 0xffffffffu, (uint32_t)(payload - chunk), payload_len, seq,
                     (uint32_t)i, p->sport, p->dport, dir, e->app, p->tcp_flags, p->proto, 0};
         add_event(w, &ev);
         return;
     }
-    see_message(w, (uint32_t)i, dir, e->app, p->payload, p->payload_len,
-                (uint32_t)(p->payload - chunk), ts, t, p->proto == 6 ? f : NULL);
+    see_message(w, (uint32_t)i, dir, e->app, payload, payload_len,
+                (uint32_t)(payload - chunk), ts, t, p->proto == 6 ? f : NULL);
 }
 
 /* Ports of later fragments come from the first one (RFC 791 / RFC 8200). */
@@ -1033,11 +1045,11 @@ static int64_t pcapng_ns(const Interface *ifc, uint64_t ts)
 {
     switch (ifc->mode) {
     case 0:
-        return (int64_t)(ts * (uint64_t)ifc->mul);
+        return (int64_t)(ts * (uint64_t)ifc->mul) + ifc->offset_ns;
     case 1:
-        return (int64_t)(ts / (uint64_t)ifc->div);
+        return (int64_t)(ts / (uint64_t)ifc->div) + ifc->offset_ns;
     default:
-        return (int64_t)(((unsigned __int128)ts * 1000000000u) >> ifc->shift);
+        return (int64_t)(((unsigned __int128)ts * 1000000000u) >> ifc->shift) + ifc->offset_ns;
     }
 }
 

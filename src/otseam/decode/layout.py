@@ -132,6 +132,7 @@ INTERFACE: Final = np.dtype(
         ("shift", "<i4"),
         ("mul", "<i8"),
         ("div", "<i8"),
+        ("offset_ns", "<i8"),
     ]
 )
 

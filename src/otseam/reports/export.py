@@ -20,12 +20,12 @@ SCHEMA_VERSION: Final = 1
 
 
 def iso_time(ns: int | None) -> str | None:
-    """'2015-03-31T18:49:45.007800Z' from nanoseconds since the epoch."""
+    """'2015-03-31T18:49:45.007800123Z' (UTC, nanoseconds) from nanoseconds since the epoch."""
     if ns is None:
         return None
     seconds, rest = divmod(int(ns), 1_000_000_000)
     stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{rest // 1000:06d}Z"
+    return f"{stamp}.{rest:09d}Z"
 
 
 def export_model(conn: Connection) -> dict[str, Any]:

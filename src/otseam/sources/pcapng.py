@@ -49,8 +49,8 @@ class _Section:
             row["mode"], row["div"] = 1, 10 ** min(resol - 9, 18)
         if not is_supported(linktype):
             self.unsupported[len(self.interfaces)] = describe(linktype)
+        row["offset_ns"] = offset * 1_000_000_000  # if_tsoffset: seconds to add
         self.interfaces = np.concatenate([self.interfaces, row])
-        del offset  # if_tsoffset: seconds added; rare and left as recorded
 
 
 def _interface_options(options: bytes, order: str) -> tuple[int, int]:
