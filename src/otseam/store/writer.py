@@ -363,6 +363,17 @@ def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     )
 
 
+def _answered(conv: np.ndarray, initiator: np.ndarray) -> np.ndarray:
+    """Whether the side that did not initiate served: over TCP it accepted
+    the connection (sent SYN and ACK; a scanned closed port answers RST and
+    serves nothing), over anything else it sent a packet back."""
+    from_b = initiator == 1  # a initiated, b answers
+    flags = np.where(from_b, conv["flags_ba"], conv["flags_ab"])
+    replies = np.where(from_b, conv["pkts_ba"], conv["pkts_ab"])
+    accepted = (flags & 0x12) == 0x12
+    return np.where(conv["proto"] == 6, accepted, replies > 0)
+
+
 ROLE_KEY: Final = np.dtype([("family", "u1"), ("addr", "u1", 16), ("app", "u1"), ("server", "u1")])
 
 
@@ -373,7 +384,7 @@ def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
         yield (*key, "semantics", c.count, c.first_ns, c.last_ns)
     conv = facts.conversations
     initiator = _initiator_codes(conv)
-    known = (conv["app"] > 0) & (initiator > 0)
+    known = (conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator)
     conv, initiator = conv[known], initiator[known]
     if not len(conv):
         return
