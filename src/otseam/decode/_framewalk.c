@@ -266,8 +266,11 @@ enum {
     MODE_STREAM = 2,         /* every message, in capture order, with TCP seq */
 };
 
+#define MAX_KEY_MASKS 4
 typedef struct {
-    uint8_t mode, skip, len, pad;
+    uint8_t mode, skip, len, nmask;
+    uint8_t mask[MAX_KEY_MASKS][2]; /* (offset, length) in the message: bytes
+                                     * left out of the key (counters, ids) */
 } DissectSpec;
 
 /* How a protocol's PDUs are delimited on TCP: a length field at
@@ -450,6 +453,16 @@ static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSp
         if (n > s->len)
             n = s->len;
         memcpy(buf, payload + s->skip, n);
+    }
+    for (int m = 0; m < s->nmask && m < MAX_KEY_MASKS; m++) {
+        /* masked offsets are in the message; buf starts at skip */
+        int32_t from = (int32_t)s->mask[m][0] - s->skip, to = from + s->mask[m][1];
+        if (from < 0)
+            from = 0;
+        if (to > (int32_t)n)
+            to = (int32_t)n;
+        if (from < to)
+            memset(buf + from, 0, (size_t)(to - from));
     }
     uint32_t l = len;
     memcpy(buf + n, &l, 4);

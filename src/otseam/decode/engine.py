@@ -263,7 +263,6 @@ def _header_key(
     dport = ctx.dport if ctx.dport in ports else -1
     if sport == dport == -1 and ctx.transport != "l2":
         return None
-    skip, size = spec.key_skip, spec.key_len
     if spec.framing is not None and ctx.transport == "tcp":
         # every PDU of the segment, as the walker's group digest does
         headers, pos = [], 0
@@ -271,10 +270,21 @@ def _header_key(
             total = spec.framing.pdu_length(message, pos)
             if not total or pos + total > len(message):
                 return None
-            headers.append((total, message[pos + skip : pos + min(skip + size, total)]))
+            headers.append((total, _key_bytes(spec, message[pos : pos + total])))
             pos += total
         return (spec.name, ctx.transport, sport, dport, tuple(headers))
-    return (spec.name, ctx.transport, sport, dport, len(message), message[skip : skip + size])
+    return (spec.name, ctx.transport, sport, dport, len(message), _key_bytes(spec, message))
+
+
+def _key_bytes(spec: ProtocolSpec, pdu: bytes) -> bytes:
+    """The bytes a group is keyed by, masked as the walker masks them."""
+    key = bytearray(pdu[spec.key_skip : spec.key_skip + spec.key_len])
+    for offset, length in spec.key_masks:
+        start = max(offset - spec.key_skip, 0)
+        end = min(offset - spec.key_skip + length, len(key))
+        if start < end:
+            key[start:end] = bytes(end - start)
+    return bytes(key)
 
 
 Compiled = list[tuple[dict[Any, Counted], tuple[Any, ...], tuple[int, ...], tuple[int, ...], bytes]]

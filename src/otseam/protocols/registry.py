@@ -37,6 +37,7 @@ __all__ = [
 Dissector = Callable[[bytes, MessageContext], Iterable[Observation]]
 Mode = Literal["none", "representative", "stream"]
 _MODES: Final = {"none": 0, "representative": 1, "stream": 2}
+MAX_KEY_MASKS: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,9 @@ class ProtocolSpec:
     mode: Mode = "none"
     key_skip: int = 0
     key_len: int = 16
+    # (offset, length) ranges inside the key bytes that vary per message
+    # (sequence numbers, session handles) and must not split groups.
+    key_masks: tuple[tuple[int, int], ...] = ()
     doc: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -76,6 +80,9 @@ class Registry:
 
     def __init__(self, specs: Iterable[ProtocolSpec]) -> None:
         self.specs: list[ProtocolSpec] = list(specs)
+        for spec in self.specs:
+            if len(spec.key_masks) > MAX_KEY_MASKS or spec.key_len > 255 or spec.key_skip > 255:
+                raise ValueError(f"{spec.name}: key_len/key_skip/key_masks out of range")
         if len(self.specs) > 254:
             raise ValueError("at most 254 protocols fit the walker's id byte")
         names = [s.name for s in self.specs]
@@ -116,7 +123,7 @@ class Registry:
         """Port tables, dissect specs, signatures and ethertypes for the walker."""
         tcp = np.zeros(65536, dtype=np.uint8)
         udp = np.zeros(65536, dtype=np.uint8)
-        specs = np.zeros((256, 4), dtype=np.uint8)
+        specs = np.zeros((256, 4 + 2 * MAX_KEY_MASKS), dtype=np.uint8)
         signatures = []
         ethertypes = bytearray()
         for app, spec in enumerate(self.specs, start=1):
@@ -125,7 +132,15 @@ class Registry:
             for port in spec.udp_ports:
                 udp[port] = udp[port] or app
             if dissect and spec.dissector is not None:
-                specs[app] = (_MODES[spec.mode], spec.key_skip, min(spec.key_len, 255), 0)
+                masks = [b for m in spec.key_masks for b in m]
+                masks += [0] * (2 * MAX_KEY_MASKS - len(masks))
+                specs[app] = (
+                    _MODES[spec.mode],
+                    spec.key_skip,
+                    min(spec.key_len, 255),
+                    len(spec.key_masks),
+                    *masks,
+                )
             for sig in spec.signatures:
                 row = np.zeros(1, dtype=SIGNATURE)
                 mask = sig.mask or b"\xff" * len(sig.value)
