@@ -254,6 +254,22 @@ def demo(db: str) -> None:
     _emit("Inventory", columns, rows, "table")
 
 
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="ARGS")
+def lab(args: tuple[str, ...]) -> None:
+    """Build the plant lab and record it (root; see docs/lab.md): lab run|check|cleanup."""
+    try:
+        from otseam.lab.__main__ import main as lab_main
+    except ImportError as exc:
+        raise OtseamError(
+            f"the plant lab needs its extra dependencies: pip install 'otseam[lab]' ({exc})"
+        ) from exc
+    sys.exit(lab_main(list(args)))
+
+
 def _emit(title: str, columns: list[str], rows: list[dict[str, Any]], fmt: str) -> None:
     from otseam.reports.tables import render_csv, render_json, rich_table
 

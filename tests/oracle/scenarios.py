@@ -28,6 +28,7 @@ from tests.oracle.pcapfile import (
 __all__ = [
     "fragments",
     "quiet_udp",
+    "resent_with_new_data",
     "reused_port_pair",
     "shared_first_adu",
     "split_modbus",
@@ -138,6 +139,23 @@ def shared_first_adu(path: Path) -> Path:
     segments = [(1, first + coils), (25, again + inputs)]
     records = [
         Record(START + i, _from_a(ipv4(a, b, 6, tcp(40005, 502, PSH | ACK, seq, 1, data))))
+        for i, (seq, data) in enumerate(segments)
+    ]
+    return write_pcap(path, records)
+
+
+def resent_with_new_data(path: Path) -> Path:
+    """Modbus requests 192.0.2.11:40006 -> 192.0.2.12:502, every segment of
+    whole ADUs: Read Holding Registers (3); the same sent again with Read
+    Coils (1) added behind it (a retransmission topped up with new data);
+    Read Coils alone again (a plain retransmission); Read Discrete Inputs (2)."""
+    a, b = "192.0.2.11", "192.0.2.12"
+    holding = bytes.fromhex("000100000006010300000002")
+    coils = bytes.fromhex("000200000006010100000008")
+    inputs = bytes.fromhex("000300000006010200000008")
+    segments = [(1, holding), (1, holding + coils), (13, coils), (25, inputs)]
+    records = [
+        Record(START + i, _from_a(ipv4(a, b, 6, tcp(40006, 502, PSH | ACK, seq, 1, data))))
         for i, (seq, data) in enumerate(segments)
     ]
     return write_pcap(path, records)

@@ -30,7 +30,9 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
     return found
 
 
-COMMANDS = _commands(cli)
+# Commands that do not touch the store: the plant lab writes captures, not facts.
+NO_STORE = {"lab"}
+COMMANDS = [(name, command) for name, command in _commands(cli) if name not in NO_STORE]
 
 
 def _run(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from otseam.lab.model import Plant
 

@@ -251,9 +251,10 @@ def _initiators(conv: np.ndarray) -> list[str | None]:
 
 
 def _conversation_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
-    conv = facts.conversations[_index_order(facts.conversations)]
+    conv = facts.conversations
+    order = _index_order(conv)
     for start in range(0, len(conv), BATCH):
-        part = conv[start : start + BATCH]
+        part = conv[order[start : start + BATCH]]  # a batch at a time: memory stays flat
         transports = [TRANSPORTS.get(p, f"ip-{p}") for p in part["proto"].tolist()]
         apps = [facts.app_names.get(a) for a in part["app"].tolist()]
         yield from zip(
@@ -345,10 +346,18 @@ def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     conv = facts.conversations
     sides = []
     for side, pkts, nbytes in (("a", "pkts_ab", "bytes_ab"), ("b", "pkts_ba", "bytes_ba")):
-        sent = conv[conv[pkts] > 0]
-        keys = np.empty(len(sent), dtype=ENDPOINT)
-        keys["family"], keys["addr"] = sent["family"], sent[side]
-        sides.append((keys, sent[pkts], sent[nbytes], sent["first_ns"], sent["last_ns"]))
+        sent = conv[pkts] > 0  # columns, not whole rows: no copy of the table
+        keys = np.empty(int(sent.sum()), dtype=ENDPOINT)
+        keys["family"], keys["addr"] = conv["family"][sent], conv[side][sent]
+        sides.append(
+            (
+                keys,
+                conv[pkts][sent],
+                conv[nbytes][sent],
+                conv["first_ns"][sent],
+                conv["last_ns"][sent],
+            )
+        )
     merged = [np.concatenate([s[i] for s in sides]) for i in range(5)]
     if not len(merged[0]):
         return iter(())
@@ -385,23 +394,23 @@ def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     conv = facts.conversations
     initiator = _initiator_codes(conv)
     known = (conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator)
-    conv, initiator = conv[known], initiator[known]
-    if not len(conv):
+    if not known.any():
         return
     parts = []
     # (initiator, side, is server): the side that did not initiate serves
     for started, side, server in ((1, "b", 1), (1, "a", 0), (2, "a", 1), (2, "b", 0)):
-        rows = conv[initiator == started]
-        keys = np.empty(len(rows), dtype=ROLE_KEY)
-        keys["family"], keys["addr"] = rows["family"], rows[side]
-        keys["app"], keys["server"] = rows["app"], server
+        rows = known & (initiator == started)  # a mask over columns: no row copies
+        n = int(rows.sum())
+        keys = np.empty(n, dtype=ROLE_KEY)
+        keys["family"], keys["addr"] = conv["family"][rows], conv[side][rows]
+        keys["app"], keys["server"] = conv["app"][rows], server
         parts.append(
             (
                 keys,
-                np.ones(len(rows), dtype=np.uint64),
-                np.zeros(len(rows), dtype=np.uint64),
-                rows["first_ns"],
-                rows["last_ns"],
+                np.ones(n, dtype=np.uint64),
+                np.zeros(n, dtype=np.uint64),
+                conv["first_ns"][rows],
+                conv["last_ns"][rows],
             )
         )
     merged = [np.concatenate([p[i] for p in parts]) for i in range(5)]

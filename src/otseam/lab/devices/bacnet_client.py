@@ -16,10 +16,10 @@ import asyncio
 import sys
 import time
 
-from bacpypes3.app import Application
-from bacpypes3.local.device import DeviceObject
-from bacpypes3.local.networkport import NetworkPortObject
-from bacpypes3.pdu import Address
+from bacpypes3.app import Application  # type: ignore[import-untyped, import-not-found, unused-ignore]
+from bacpypes3.local.device import DeviceObject  # type: ignore[import-untyped, import-not-found, unused-ignore]
+from bacpypes3.local.networkport import NetworkPortObject  # type: ignore[import-untyped, import-not-found, unused-ignore]
+from bacpypes3.pdu import Address  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from otseam.lab.devices._common import parser, run_bounded, until
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bacpypes3.app import Application
-from bacpypes3.local.analog import AnalogValueObject
-from bacpypes3.local.device import DeviceObject
-from bacpypes3.local.networkport import NetworkPortObject
+from bacpypes3.app import Application  # type: ignore[import-untyped, import-not-found, unused-ignore]
+from bacpypes3.local.analog import AnalogValueObject  # type: ignore[import-untyped, import-not-found, unused-ignore]
+from bacpypes3.local.device import DeviceObject  # type: ignore[import-untyped, import-not-found, unused-ignore]
+from bacpypes3.local.networkport import NetworkPortObject  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from otseam.lab.devices._common import announce_ready, parser, run_bounded
 

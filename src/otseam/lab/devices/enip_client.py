@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from cpppo.server.enip import client
+from cpppo.server.enip import client  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 from otseam.lab.devices._common import parser, until
 
