@@ -603,6 +603,13 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
         e->first_ns = ts;
     if (ts > e->last_ns)
         e->last_ns = ts;
+    if (p->proto == 6 && (p->tcp_flags & 0x02) && !p->fragment) {
+        /* A SYN starts a sequence space: a new connection on a reused port
+         * pair must not be judged against the old connection's numbers. */
+        uint8_t dir = src_is_a ? 0 : 1;
+        e->next_seq[dir] = p->seq + 1;
+        e->stream_dirs |= (uint8_t)(4u << dir);
+    }
     if (p->payload_len == 0 || p->fragment)
         return;
     if (!e->app && !e->sig_checked && w->nsig) {
