@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from otseam.errors import StoreError
-from otseam.store.schema import SCHEMA_REVISION
+from otseam.store.schema import SCHEMA_REVISION, metadata
 
 __all__ = ["DEFAULT_DB", "database_url", "describe_error", "open_store"]
 
@@ -96,10 +96,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _migrate(engine: Engine, shown: str) -> None:
     current = None
     with engine.connect() as conn:
-        if inspect(conn).has_table("alembic_version"):
+        tables = inspect(conn).get_table_names()
+        if "alembic_version" in tables:
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
             if current == SCHEMA_REVISION:
                 return
+    if not tables:
+        # A new store: create the head schema at once and stamp it, as Alembic
+        # advises for fresh databases (tests/store/test_schema.py checks that
+        # this equals running every migration).
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            conn.execute(
+                text(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                {"v": SCHEMA_REVISION},
+            )
+        return
     # Alembic is imported only when there is something to do: it is slow to load.
     from alembic import command
     from alembic.config import Config
