@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """True when the run was asked to rewrite golden files."""
     return bool(request.config.getoption("--update-golden"))
+
+
+def start_tcpdump(
+    path: Path, capture_filter: str, timeout: float = 15.0
+) -> subprocess.Popen[bytes]:
+    """tcpdump on the loopback interface writing to ``path``, returned once it
+    says it is listening (a fixed sleep misses packets on a loaded machine)."""
+    dump = subprocess.Popen(
+        ["tcpdump", "-i", "lo", "-U", "-w", str(path), capture_filter],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert dump.stderr is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = dump.stderr.readline()
+        if b"listening on" in line or not line:
+            break
+    time.sleep(0.2)  # the line comes just before the capture loop starts
+    return dump

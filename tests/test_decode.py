@@ -161,7 +161,7 @@ def test_tcp_conversation_both_directions(tmp_path: Path) -> None:
     [
         # Without a SYN the initiator is the side not on a service port.
         ("tcp", ("10.0.0.5", 502), ("10.0.0.6", 49152), "b", "modbus"),
-        ("tcp", ("10.0.0.5", 49152), ("10.0.0.6", 102), "a", "iso-tsap"),
+        ("tcp", ("10.0.0.5", 49152), ("10.0.0.6", 102), "a", "s7comm"),
         ("udp", ("10.0.0.1", 53000), ("10.0.0.2", 53), "a", "dns"),
         ("udp", ("10.0.0.1", 47808), ("10.0.0.2", 50000), "b", "bacnet"),
         # Both or neither on a service port: nobody can tell.

@@ -21,6 +21,7 @@ import pytest
 from otseam.ingest import ingest
 from otseam.store.database import open_store
 from otseam.store.queries import asset_rows, operation_rows
+from tests.conftest import start_tcpdump
 
 ADDRESS = "127.0.5.2"  # all of 127/8 is loopback; this one is ours
 IDENTITY = {
@@ -45,13 +46,8 @@ def capture(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("needs root and tcpdump to capture loopback traffic")
     pytest.importorskip("pymodbus", reason="pymodbus (test extra) is not installed")
     path = tmp_path / "modbus.pcap"
-    dump = subprocess.Popen(
-        ["tcpdump", "-i", "lo", "-U", "-w", str(path), f"host {ADDRESS} and tcp port 502"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    dump = start_tcpdump(path, f"host {ADDRESS} and tcp port 502")
     try:
-        time.sleep(1.0)  # tcpdump needs a moment before it sees packets
         yield path
     finally:
         time.sleep(0.5)

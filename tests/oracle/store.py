@@ -161,6 +161,8 @@ def _requests(conn: Connection) -> Counter[tuple[str, str, str, int]]:
     )
     counts: Counter[tuple[str, str, str, int]] = Counter()
     for protocol, src, dst, code, count in rows:
+        if ":" in src and src.count(":") == 5 and "." not in src and len(src) == 17:
+            continue  # a layer-2 operation (PROFINET DCP): MAC sender, no IP pair
         counts[(protocol, canonical_ip(src), canonical_ip(dst), code)] += count
     return counts
 

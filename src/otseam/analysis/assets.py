@@ -15,11 +15,14 @@ Rules, in order:
 5. Identity observations (vendor, product, firmware, serial, ...) attach to
    the asset holding their address; the latest seen value wins, and all
    values stay in the identities table.
+6. Each asset's role (plc, hmi, historian, ...) and the evidence for it come
+   from ``otseam.analysis.roles`` (docs/roles.md).
 
 Asset ids are stable: assets are matched by key on every rebuild. The
 rebuild reads only per-address tables (stations, bindings, hosts, protocol
-roles, identities), never the conversations, so it stays quick with a
-million conversations in the store.
+roles, identities, operations) and, of the conversations, only those on a
+historian port (one filtered scan), so it stays quick with a million
+conversations in the store.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from otseam.analysis.roles import assign_roles
 from otseam.analysis.vendors import mac_vendor
 from otseam.store.schema import bindings, hosts, identities, protocol_roles, stations
 
@@ -42,11 +46,6 @@ GATEWAY_MIN_IPS: Final = 4
 ARP: Final = 2
 BATCH: Final = 20_000
 FIELDS: Final = ("name", "vendor", "product", "model", "firmware", "serial")
-ROLE_BY_DEVICE_TYPE: Final = {
-    "Programmable Logic Controller": "plc",
-    "Human-Machine Interface": "hmi",
-    "Managed Ethernet Switch": "network_device",
-}
 
 
 @dataclass
@@ -57,6 +56,7 @@ class _Asset:
     macs: list[str] = field(default_factory=list)
     ips: list[str] = field(default_factory=list)
     is_gateway: bool = False
+    carried_ips: int = 0
     role: str = "unknown"
     role_evidence: str = "no evidence yet"
     values: dict[str, tuple[int, str]] = field(default_factory=dict)
@@ -79,8 +79,10 @@ def rebuild_assets(conn: Connection) -> int:
             by_ip[ip] = asset
     by_address = {**by_ip, **{mac: a for a in found.values() for mac in a.macs}}
     _attach_identities(conn, by_address)
+    links = _protocol_links(conn, by_address)
+    _assign_roles(conn, found, by_address, links)
     ids = _write_assets(conn, found)
-    _write_links(conn, found, by_address, ids)
+    _write_links(conn, found, ids, links)
     return len(found)
 
 
@@ -105,8 +107,7 @@ def _from_macs(conn: Connection) -> dict[str, _Asset]:
             continue
         if len(ips) > GATEWAY_MIN_IPS:
             asset.is_gateway = True
-            asset.role = "network_device"
-            asset.role_evidence = f"router or gateway: its MAC carries {len(ips)} IP addresses"
+            asset.carried_ips = len(ips)
             ips = {ip: v for ip, v in ips.items() if v[0] & ARP}
         for ip, (_sources, packets) in ips.items():
             if ip not in owner or owner[ip][0] < packets:
@@ -131,13 +132,24 @@ def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
         asset = by_address.get(address)
         if asset is None:
             continue
-        if attribute == "device_type" and value in ROLE_BY_DEVICE_TYPE and not asset.is_gateway:
-            asset.role = ROLE_BY_DEVICE_TYPE[value]
-            asset.role_evidence = f"its identity says device type {value!r}"
         if attribute in FIELDS:
             current = asset.values.get(attribute)
             if current is None or current[0] < last:
                 asset.values[attribute] = (last, value)
+
+
+def _assign_roles(
+    conn: Connection,
+    found: dict[str, _Asset],
+    by_address: dict[str, _Asset],
+    links: dict[tuple[str, str, str], str],
+) -> None:
+    """Role and evidence from ``otseam.analysis.roles`` (rule 6)."""
+    gateways = {a.key: a.carried_ips for a in found.values() if a.is_gateway}
+    asset_of = {address: asset.key for address, asset in by_address.items()}
+    for key, verdict in assign_roles(conn, asset_of, gateways, links).items():
+        if key in found:
+            found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
 
 
 ASSET_COLUMNS: Final = (
@@ -175,8 +187,31 @@ def _keys_to_ids(conn: Connection) -> dict[str, int]:
     return {str(key): int(i) for key, i in conn.exec_driver_sql("SELECT key, id FROM assets")}
 
 
+def _protocol_links(
+    conn: Connection, by_address: dict[str, _Asset]
+) -> dict[tuple[str, str, str], str]:
+    """(asset key, protocol, server or client) -> the best evidence seen."""
+    links: dict[tuple[str, str, str], str] = {}
+    query = select(
+        protocol_roles.c.address,
+        protocol_roles.c.protocol,
+        protocol_roles.c.role,
+        protocol_roles.c.evidence,
+    )
+    for address, protocol, role, evidence in conn.execute(query):
+        asset = by_address.get(address)
+        if asset is not None:
+            link = (asset.key, protocol, role)
+            if links.get(link) != "semantics":
+                links[link] = evidence
+    return links
+
+
 def _write_links(
-    conn: Connection, found: dict[str, _Asset], by_address: dict[str, _Asset], ids: dict[str, int]
+    conn: Connection,
+    found: dict[str, _Asset],
+    ids: dict[str, int],
+    links: dict[tuple[str, str, str], str],
 ) -> None:
     _executemany(
         conn,
@@ -189,24 +224,11 @@ def _write_links(
             for value in values
         ),
     )
-    links: dict[tuple[int, str, str], str] = {}
-    query = select(
-        protocol_roles.c.address,
-        protocol_roles.c.protocol,
-        protocol_roles.c.role,
-        protocol_roles.c.evidence,
-    )
-    for address, protocol, role, evidence in conn.execute(query):
-        asset = by_address.get(address)
-        if asset is not None:
-            link = (ids[asset.key], protocol, role)
-            if links.get(link) != "semantics":
-                links[link] = evidence
     _executemany(
         conn,
         "INSERT INTO asset_protocols (asset_id, protocol, role, evidence) VALUES ({params})",
         4,
-        ((i, p, r, e) for (i, p, r), e in links.items()),
+        ((ids[k], p, r, e) for (k, p, r), e in links.items()),
     )
 
 

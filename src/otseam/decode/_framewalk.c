@@ -194,7 +194,9 @@ typedef struct {
                           * bits 2, 3: next_seq known for a->b, b->a */
     uint16_t vlan;
     uint32_t next_seq[2]; /* end of the highest payload seen per direction */
-} ConvEntry; /* 104 bytes */
+    uint8_t messages[2];  /* messages handed to dissection per direction (saturating) */
+    uint8_t pad2[6];
+} ConvEntry; /* 112 bytes */
 
 typedef struct {
     uint8_t addr[16];
@@ -271,6 +273,7 @@ typedef struct {
     uint8_t mode, skip, len, nmask;
     uint8_t mask[MAX_KEY_MASKS][2]; /* (offset, length) in the message: bytes
                                      * left out of the key (counters, ids) */
+    uint8_t max_messages; /* per conversation direction; 0: no limit */
 } DissectSpec;
 
 /* How a protocol's PDUs are delimited on TCP: a length field at
@@ -640,6 +643,14 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
         }
         e->next_seq[dir] = end;
         e->stream_dirs |= known;
+    }
+    uint8_t limit = w->spec[e->app].max_messages;
+    if (limit) {
+        /* Protocols identified by their opening (banners, hellos, headers):
+         * the bulk data that follows is counted, not dissected. */
+        if (e->messages[dir] >= limit)
+            return;
+        e->messages[dir]++;
     }
     const Framing *f = &w->framing[e->app];
     if (p->proto == 6 && f->len_size && !(e->stream_dirs & (1u << dir)) &&

@@ -50,6 +50,8 @@ CONVERSATION: Final = np.dtype(
         ("stream_dirs", "u1"),
         ("vlan", "<u2"),
         ("next_seq", "<u4", 2),
+        ("messages", "u1", 2),
+        ("_pad2", "u1", 6),
     ]
 )
 

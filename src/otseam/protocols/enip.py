@@ -1,5 +1,6 @@
 """EtherNet/IP encapsulation (ODVA, The CIP Networks Library Volume 2,
-chapter 2) and its ListIdentity command (section 2-4.2).
+chapter 2), its ListIdentity command (section 2-4.2) and the CIP messages
+that SendRRData and SendUnitData carry (sections 2-4.7, 2-4.8, 2-6).
 
 The 24-byte encapsulation header is command, length, session handle,
 status, sender context and options, all little-endian. A ListIdentity
@@ -7,6 +8,12 @@ request has no data; a reply carries a CIP Identity item (type 0x0C) with
 the device's vendor id, device type, product code, revision, serial number
 and product name. Requests and replies are recognised by content, not by
 port, because replies to a broadcast request come back in either direction.
+
+SendRRData and SendUnitData data is an interface handle, a timeout and a
+Common Packet Format item list (2-6): an address item (null 0x0000 or
+connected 0x00A1 with a connection id) and a data item (unconnected 0x00B2,
+or connected 0x00B1 whose first two bytes are a sequence count) holding one
+CIP message, decoded by ``otseam.protocols.cip``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
+from otseam.protocols import cip
+from otseam.protocols.cip import DEVICE_TYPES, VENDORS
 from otseam.protocols.registry import Framing, ProtocolSpec, Signature
 
 __all__ = ["COMMANDS", "DEVICE_TYPES", "PROTOCOL", "VENDORS", "dissect"]
@@ -44,43 +53,27 @@ COMMANDS: Final[dict[int, tuple[str, str]]] = {
     0x0073: ("Cancel", "other"),
 }
 
-# CIP device profiles (Volume 1, chapter 6).
-DEVICE_TYPES: Final[dict[int, str]] = {
-    0x00: "Generic Device",
-    0x02: "AC Drive",
-    0x03: "Motor Overload",
-    0x04: "Limit Switch",
-    0x05: "Inductive Proximity Switch",
-    0x06: "Photoelectric Sensor",
-    0x07: "General Purpose Discrete I/O",
-    0x09: "Resolver",
-    0x0C: "Communications Adapter",
-    0x0E: "Programmable Logic Controller",
-    0x10: "Position Controller",
-    0x13: "DC Drive",
-    0x15: "Contactor",
-    0x16: "Motor Starter",
-    0x17: "Soft Start",
-    0x18: "Human-Machine Interface",
-    0x1A: "Mass Flow Controller",
-    0x1B: "Pneumatic Valve",
-    0x22: "Encoder",
-    0x23: "Safety Discrete I/O Device",
-    0x25: "CIP Motion Drive",
-    0x2B: "Generic Device (keyable)",
-    0x2C: "Managed Ethernet Switch",
-}
-
-VENDORS: Final[dict[int, str]] = {
-    1: "Rockwell Automation/Allen-Bradley",
-}
+SEND_RR_DATA: Final = 0x006F
+SEND_UNIT_DATA: Final = 0x0070
+UNCONNECTED_DATA_ITEM: Final = 0x00B2
+CONNECTED_DATA_ITEM: Final = 0x00B1
 
 
 def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
-    """Observations from one encapsulation message."""
+    """Observations from every encapsulation message in one payload (a TCP
+    segment may hold several)."""
     if len(message) < 24:
         yield Malformed(ctx.src, ctx.dst, "enip", "shorter than the 24-byte header", message)
         return
+    pos = 0
+    while pos + 24 <= len(message):
+        (length,) = struct.unpack_from("<H", message, pos + 2)
+        yield from _encapsulation(message[pos : pos + 24 + length], ctx)
+        pos += 24 + length
+
+
+def _encapsulation(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
+    """Observations from one encapsulation message."""
     command, length = struct.unpack_from("<HH", message, 0)
     name, operation = COMMANDS.get(command, (f"unknown-{command}", "unknown"))
     data = message[24 : 24 + length]
@@ -99,10 +92,46 @@ def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
         yield ProtocolRole(ctx.src, "enip", "server")
         yield ProtocolRole(ctx.dst, "enip", "client")
         return
+    if command in (SEND_RR_DATA, SEND_UNIT_DATA):
+        cip_message = _cip_message(data)
+        if cip_message:
+            yield from _cip(cip_message, ctx)
+            return
     if _is_request(command, length, ctx):
         yield Operation(ctx.src, ctx.dst, "enip", operation, command, name)
         yield ProtocolRole(ctx.dst, "enip", "server")
         yield ProtocolRole(ctx.src, "enip", "client")
+
+
+def _cip(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
+    """A CIP message; its service code's response bit says who asked."""
+    if message[0] & 0x80:
+        client, server = ctx.dst, ctx.src
+    else:
+        client, server = ctx.src, ctx.dst
+    yield ProtocolRole(server, "enip", "server")
+    yield ProtocolRole(client, "enip", "client")
+    yield from cip.dissect(message, client, server)
+
+
+def _cip_message(data: bytes) -> bytes:
+    """The CIP message of the CPF data item after the interface handle and
+    timeout, or empty when there is none."""
+    if len(data) < 8:
+        return b""
+    (count,) = struct.unpack_from("<H", data, 6)
+    pos = 8
+    for _ in range(min(count, 8)):
+        if pos + 4 > len(data):
+            return b""
+        item_type, item_len = struct.unpack_from("<HH", data, pos)
+        body = data[pos + 4 : pos + 4 + item_len]
+        pos += 4 + item_len
+        if item_type == UNCONNECTED_DATA_ITEM:
+            return body
+        if item_type == CONNECTED_DATA_ITEM:
+            return body[2:]  # after the sequence count
+    return b""
 
 
 def _is_request(command: int, length: int, ctx: MessageContext) -> bool:
@@ -159,6 +188,10 @@ PROTOCOL: Final = ProtocolSpec(
     dissector=dissect,
     framing=Framing(len_offset=2, len_size=2, big_endian=False, adjust=24, max_length=65535 + 24),
     mode="representative",
-    key_len=4,  # command and length; session and sender context vary
+    # command, length, the CPF items and the CIP service and path (of the
+    # request an Unconnected_Send carries too); masked: the session handle,
+    # the sender context and SendUnitData's sequence count (see enip.md)
+    key_len=64,
+    key_masks=((4, 4), (12, 8), (44, 2)),
     doc="docs/protocols/enip.md",
 )

@@ -71,6 +71,10 @@ class ProtocolSpec:
     # (offset, length) ranges inside the key bytes that vary per message
     # (sequence numbers, session handles) and must not split groups.
     key_masks: tuple[tuple[int, int], ...] = ()
+    # Dissect at most this many messages per conversation direction (0: all):
+    # for protocols read from their opening (banners, hellos, request
+    # headers), so a bulk transfer is not a stream of new message groups.
+    max_messages: int = 0
     doc: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -81,7 +85,12 @@ class Registry:
     def __init__(self, specs: Iterable[ProtocolSpec]) -> None:
         self.specs: list[ProtocolSpec] = list(specs)
         for spec in self.specs:
-            if len(spec.key_masks) > MAX_KEY_MASKS or spec.key_len > 255 or spec.key_skip > 255:
+            if (
+                len(spec.key_masks) > MAX_KEY_MASKS
+                or spec.key_len > 255
+                or spec.key_skip > 255
+                or not 0 <= spec.max_messages <= 255
+            ):
                 raise ValueError(f"{spec.name}: key_len/key_skip/key_masks out of range")
         if len(self.specs) > 254:
             raise ValueError("at most 254 protocols fit the walker's id byte")
@@ -123,7 +132,7 @@ class Registry:
         """Port tables, dissect specs, signatures and ethertypes for the walker."""
         tcp = np.zeros(65536, dtype=np.uint8)
         udp = np.zeros(65536, dtype=np.uint8)
-        specs = np.zeros((256, 4 + 2 * MAX_KEY_MASKS), dtype=np.uint8)
+        specs = np.zeros((256, 5 + 2 * MAX_KEY_MASKS), dtype=np.uint8)
         signatures = []
         ethertypes = bytearray()
         for app, spec in enumerate(self.specs, start=1):
@@ -140,6 +149,7 @@ class Registry:
                     min(spec.key_len, 255),
                     len(spec.key_masks),
                     *masks,
+                    spec.max_messages,
                 )
             for sig in spec.signatures:
                 row = np.zeros(1, dtype=SIGNATURE)

@@ -1,0 +1,546 @@
+"""Asset roles: what each asset is in the plant, and the facts that say so.
+
+Every asset gets one role (``plc``, ``rtu``, ``ied``, ``hmi``,
+``engineering_workstation``, ``scada_server``, ``opc_server``,
+``historian``, ``network_device``, ``jump_host``, ``it_server``,
+``it_workstation`` or ``unknown``) and a sentence naming the facts behind it.
+The rules are tried in a fixed order and the first that matches decides;
+the order is the precedence (docs/roles.md):
+
+1. identity: what the device or its structure says it is (a gateway's MAC,
+   a device type, LLDP/CDP capabilities, an SNMP sysObjectID, a historian's
+   product name);
+2. operations: engineering actions it sent or received;
+3. industrial protocol roles seen by a dissector ("semantics");
+4. ports: industrial services seen by service port only, historian ports,
+   remote-access hops, IT services.
+
+Nothing matching means ``unknown``: a role is never guessed. The rules are
+pure functions of ``AssetFacts``; ``assign_roles`` loads the facts for all
+assets with one query per facts table (no per-asset query; the protocol
+roles come from the asset builder, which reads them anyway), so a rebuild
+stays quick with 125,000 assets and a million protocol roles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Connection
+
+from otseam.store.schema import conversations, identities, operations, stations
+
+__all__ = [
+    "RULES",
+    "AssetFacts",
+    "Verdict",
+    "assign_roles",
+    "classify",
+]
+
+HMI_MIN_DEVICES: Final = 2
+SCADA_MIN_DEVICES: Final = 10
+
+FIELD_ROLE: Final = {  # an industrial protocol's server, and what that makes it
+    "mms": "ied",
+    "goose": "ied",
+    "sv": "ied",
+    "c37.118": "ied",
+    "dnp3": "rtu",
+    "iec104": "rtu",
+    **dict.fromkeys(
+        ("modbus", "enip", "cip", "s7comm", "s7comm-plus", "iso-tsap", "fins", "melsec", "ads"),
+        "plc",
+    ),
+    "codesys": "plc",
+    "bacnet": "plc",
+}
+FIELD_TITLE: Final = {
+    "mms": "IEC 61850 MMS server",
+    "goose": "GOOSE publisher",
+    "sv": "Sampled Values publisher",
+    "c37.118": "synchrophasor (PMU) server",
+    "dnp3": "DNP3 outstation",
+    "iec104": "IEC 104 controlled station",
+}
+ROLE_RANK: Final = ("ied", "rtu", "plc")  # the most specific role a server's protocols give
+TELECONTROL_MASTER: Final = {"dnp3": "DNP3 master", "iec104": "IEC 104 controlling station"}
+OPC_PROTOCOLS: Final = frozenset({"opcua"})
+ENGINEERING_OPERATIONS: Final = frozenset(
+    {"program_download", "program_upload", "plc_stop", "plc_start", "block_delete"}
+    | {"firmware_update", "memory_reset"}
+)
+CONTROLLER_OPERATIONS: Final = ENGINEERING_OPERATIONS - {"firmware_update"}
+NOT_POLLING: Final = frozenset({"identify", "session", "diagnostic", "unknown"})
+REMOTE_ACCESS: Final = frozenset({"ssh", "telnet", "rdp", "vnc", "teamviewer", "anydesk"})
+BACKGROUND: Final = frozenset(  # chatter every device sends: says nothing about a role
+    {"mdns", "llmnr", "nbns", "netbios-dgm", "ssdp", "dhcp", "dhcpv6", "ntp", "syslog", "lldp"}
+)
+IT_SERVICES: Final = REMOTE_ACCESS | frozenset(
+    {"dns", "http", "https", "tls", "smb", "msrpc", "ldap", "kerberos", "ftp", "tftp", "smtp"}
+    | {"snmp", "ike", "openvpn", "wireguard", "mssql", "mysql", "postgresql"}
+)
+DEVICE_TYPE_ROLE: Final = {
+    "programmable logic controller": "plc",
+    "plc": "plc",
+    "human-machine interface": "hmi",
+    "hmi": "hmi",
+    "remote terminal unit": "rtu",
+    "io-controller": "plc",  # PROFINET DCP device role
+    "managed ethernet switch": "network_device",
+    "managed switch": "network_device",
+    "router": "network_device",
+}
+CAPABILITY_ATTRIBUTES: Final = ("capabilities", "system_capabilities", "enabled_capabilities")
+NETWORK_CAPABILITIES: Final = re.compile(r"bridge|router|switch|wlan|repeater", re.IGNORECASE)
+SYS_OBJECT_ID_ATTRIBUTES: Final = ("sys_object_id", "sysobjectid")
+NETWORK_ENTERPRISES: Final = {  # IANA private enterprise numbers of network equipment makers
+    "9": "Cisco",
+    "248": "Hirschmann",
+    "2636": "Juniper",
+    "8691": "Moxa",
+    "12356": "Fortinet",
+    "14823": "Aruba",
+    "15004": "RuggedCom",
+    "16177": "Westermo",
+    "25461": "Palo Alto Networks",
+    "30065": "Arista",
+}
+NAME_ATTRIBUTES: Final = ("name", "product", "model", "server_software", "application")
+HISTORIAN_NAME: Final = re.compile(r"historian|\bPI Data Archive\b|InfoPlus\.?21", re.IGNORECASE)
+HISTORIAN_PORTS: Final = {
+    5450: "OSIsoft PI Data Archive",
+    5457: "OSIsoft PI AF",
+    14000: "GE Proficy Historian",
+}
+IDENTITY_ATTRIBUTES: Final = (
+    "device_type", "vendor", *NAME_ATTRIBUTES, *CAPABILITY_ATTRIBUTES, *SYS_OBJECT_ID_ATTRIBUTES,
+)  # fmt: skip
+
+Peers = dict[str, dict[str, set[str]]]  # protocol -> operation -> peer asset keys
+
+
+@dataclass(slots=True)
+class AssetFacts:
+    """What the store knows about one asset, as plain data.
+
+    ``served``/``used``: protocol -> "semantics" or "port" (the better
+    evidence seen); ``sent``/``received``: operations it asked of others /
+    others asked of it; ``identity``: attribute -> values, latest first;
+    ``publishes``: layer-2 kinds it sent (goose, sv); ``historian_clients``:
+    historian port -> how many clients sent to it there.
+    """
+
+    gateway_ips: int = 0
+    identity: dict[str, list[str]] = field(default_factory=dict)
+    served: dict[str, str] = field(default_factory=dict)
+    used: dict[str, str] = field(default_factory=dict)
+    sent: Peers = field(default_factory=dict)
+    received: Peers = field(default_factory=dict)
+    publishes: set[str] = field(default_factory=set)
+    historian_clients: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A role, the rule that decided it and the evidence in words."""
+
+    role: str
+    rule: str
+    evidence: str
+
+
+Rule = Callable[[AssetFacts], Verdict | None]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _listing(protocols: Mapping[str, str]) -> str:
+    """'modbus (semantics), iso-tsap (port)': protocols grouped by evidence."""
+    parts = []
+    for evidence in ("semantics", "port"):
+        names = sorted(p for p, e in protocols.items() if e == evidence)
+        if names:
+            parts.append(f"{', '.join(names)} ({evidence})")
+    return ", ".join(parts)
+
+
+def _peers(ops: Peers, protocols: Iterable[str], skip: frozenset[str] = frozenset()) -> set[str]:
+    return {
+        peer
+        for protocol in protocols
+        for operation, peers in ops.get(protocol, {}).items()
+        if operation not in skip
+        for peer in peers
+    }
+
+
+def _first(facts: AssetFacts, attributes: Iterable[str]) -> tuple[str, str] | None:
+    for attribute in attributes:
+        for value in facts.identity.get(attribute, []):
+            return attribute, value
+    return None
+
+
+# -- 1. identity ---------------------------------------------------------------
+
+
+def gateway(facts: AssetFacts) -> Verdict | None:
+    """A MAC sending from many IP addresses forwards others' traffic."""
+    if not facts.gateway_ips:
+        return None
+    evidence = f"router or gateway: its MAC carries {facts.gateway_ips} IP addresses"
+    return Verdict("network_device", "gateway", evidence)
+
+
+def device_type(facts: AssetFacts) -> Verdict | None:
+    """The device type a dissector read from the device (CIP identity, ...)."""
+    for value in facts.identity.get("device_type", []):
+        for part in value.split("+"):  # PROFINET lists several device roles
+            role = DEVICE_TYPE_ROLE.get(part.strip().lower())
+            if role:
+                return Verdict(role, "device_type", f"its identity says device type {value!r}")
+    return None
+
+
+def network_identity(facts: AssetFacts) -> Verdict | None:
+    """LLDP capabilities of a bridge or router; a network maker's SNMP sysObjectID."""
+    if not facts.identity:
+        return None
+    found = _first(facts, CAPABILITY_ATTRIBUTES)
+    if found and NETWORK_CAPABILITIES.search(found[1]):
+        evidence = f"its LLDP capabilities say {found[1]!r}"
+        return Verdict("network_device", "network_identity", evidence)
+    found = _first(facts, SYS_OBJECT_ID_ATTRIBUTES)
+    if found:
+        parts = found[1].strip().strip(".").split(".")
+        enterprise = ".".join(parts[:6]) == "1.3.6.1.4.1" and len(parts) > 6
+        maker = NETWORK_ENTERPRISES.get(parts[6]) if enterprise else None
+        if maker:
+            evidence = f"its SNMP sysObjectID {found[1]} belongs to {maker} network equipment"
+            return Verdict("network_device", "network_identity", evidence)
+    return None
+
+
+def historian_identity(facts: AssetFacts) -> Verdict | None:
+    """A name or product that says historian."""
+    if not facts.identity:
+        return None
+    for attribute in NAME_ATTRIBUTES:
+        for value in facts.identity.get(attribute, []):
+            if HISTORIAN_NAME.search(value):
+                evidence = f"its identity names a historian: {attribute} {value!r}"
+                return Verdict("historian", "historian_identity", evidence)
+    return None
+
+
+# -- 2. operations -------------------------------------------------------------
+
+
+def _operation_summary(ops: Peers, wanted: frozenset[str]) -> tuple[str, int] | None:
+    names = sorted({f"{o} ({p})" for p, by_op in ops.items() for o in by_op if o in wanted})
+    if not names:
+        return None
+    peers = {
+        peer for p, by_op in ops.items() for o, s in by_op.items() if o in wanted for peer in s
+    }
+    return ", ".join(names), len(peers)
+
+
+def engineering_operations(facts: AssetFacts) -> Verdict | None:
+    """It programs, stops or starts controllers."""
+    found = _operation_summary(facts.sent, ENGINEERING_OPERATIONS)
+    if found is None:
+        return None
+    evidence = f"sent engineering operations {found[0]} to {_count(found[1], 'asset')}"
+    return Verdict("engineering_workstation", "engineering_operations", evidence)
+
+
+def engineered_controller(facts: AssetFacts) -> Verdict | None:
+    """Programs are downloaded to it, or it is stopped and started."""
+    found = _operation_summary(facts.received, CONTROLLER_OPERATIONS)
+    if found is None:
+        return None
+    evidence = f"received engineering operations {found[0]} from {_count(found[1], 'asset')}"
+    return Verdict("plc", "engineered_controller", evidence)
+
+
+# -- 3. industrial protocol roles (semantics) ----------------------------------
+
+
+def _field_server(facts: AssetFacts, evidence: str, rule: str) -> Verdict | None:
+    served = {p: e for p, e in facts.served.items() if e == evidence and p in FIELD_ROLE}
+    if evidence == "semantics":
+        served |= dict.fromkeys(facts.publishes & FIELD_ROLE.keys(), "semantics")
+    if facts.identity.get("device_type"):  # a CIP device type that is no PLC: not a guess
+        served = {p: e for p, e in served.items() if p not in {"enip", "cip"}}
+    if not served:
+        return None
+    role = next(r for r in ROLE_RANK if r in {FIELD_ROLE[p] for p in served})
+    titles = sorted(FIELD_TITLE[p] for p in served if FIELD_ROLE[p] == role and p in FIELD_TITLE)
+    text = f"{' and '.join(titles)}: " if titles else ""
+    if evidence == "port":
+        text += f"serves {', '.join(sorted(served))} on the service port (port evidence only)"
+    else:
+        text += f"serves {_listing(served)}"
+    clients = _peers(facts.received, served)
+    if clients:
+        text += f"; polled by {_count(len(clients), 'client')}"
+    label = " ".join(v[0] for v in (facts.identity.get(a) for a in ("vendor", "product")) if v)
+    if label:
+        text += f"; identifies as {label}"
+    return Verdict(role, rule, text)
+
+
+def field_server(facts: AssetFacts) -> Verdict | None:
+    """Serves an industrial protocol (a dissector saw it answer), or publishes GOOSE/SV."""
+    return _field_server(facts, "semantics", "field_server")
+
+
+def opc_server(facts: AssetFacts) -> Verdict | None:
+    """Serves OPC UA (a dissector saw it answer)."""
+    served = {p: e for p, e in facts.served.items() if p in OPC_PROTOCOLS and e == "semantics"}
+    if not served:
+        return None
+    text = f"serves {_listing(served)}"
+    clients = _peers(facts.received, served)
+    if clients:
+        text += f" to {_count(len(clients), 'client')}"
+    devices = _peers(facts.sent, FIELD_ROLE, NOT_POLLING)
+    if devices:
+        text += f"; polls {_count(len(devices), 'field device')}"
+    return Verdict("opc_server", "opc_server", text)
+
+
+def telecontrol_master(facts: AssetFacts) -> Verdict | None:
+    """The master of a telecontrol protocol (DNP3 master, IEC 104 controlling station)."""
+    used = sorted(p for p in TELECONTROL_MASTER if facts.used.get(p) == "semantics")
+    if not used:
+        return None
+    outstations = _peers(facts.sent, used)
+    text = " and ".join(TELECONTROL_MASTER[p] for p in used)
+    text += f": uses {', '.join(used)} (semantics)"
+    if outstations:
+        text += f" towards {_count(len(outstations), 'outstation')}"
+    return Verdict("scada_server", "telecontrol_master", text)
+
+
+def field_poller(facts: AssetFacts) -> Verdict | None:
+    """Reads and writes field devices over industrial protocols: HMI, or SCADA when many."""
+    protocols = [p for p in FIELD_ROLE if facts.used.get(p) == "semantics"]
+    devices = _peers(facts.sent, protocols, NOT_POLLING)
+    if len(devices) < HMI_MIN_DEVICES:
+        return None
+    over = sorted(p for p in protocols if _peers(facts.sent, [p], NOT_POLLING))
+    text = f"polls {_count(len(devices), 'field device')} over {', '.join(over)} (semantics)"
+    if len(devices) >= SCADA_MIN_DEVICES:
+        return Verdict("scada_server", "field_poller", text)
+    return Verdict("hmi", "field_poller", text)
+
+
+# -- 4. ports ------------------------------------------------------------------
+
+
+def field_server_port(facts: AssetFacts) -> Verdict | None:
+    """Answers on an industrial protocol's service port; no dissector confirmed it."""
+    return _field_server(facts, "port", "field_server_port")
+
+
+def opc_server_port(facts: AssetFacts) -> Verdict | None:
+    """Answers on the OPC UA port; no dissector confirmed it."""
+    served = sorted(p for p in facts.served if p in OPC_PROTOCOLS)
+    if not served:
+        return None
+    text = f"serves {', '.join(served)} on the service port (port evidence only)"
+    return Verdict("opc_server", "opc_server_port", text)
+
+
+def historian_port(facts: AssetFacts) -> Verdict | None:
+    """Receives data on a historian product's port."""
+    if not facts.historian_clients:
+        return None
+    text = "; ".join(
+        f"receives data on TCP {port} ({HISTORIAN_PORTS.get(port, 'historian')}) "
+        f"from {_count(n, 'client')}"
+        for port, n in sorted(facts.historian_clients.items())
+    )
+    return Verdict("historian", "historian_port", text)
+
+
+def jump_host(facts: AssetFacts) -> Verdict | None:
+    """Accepts remote sessions and opens remote sessions onwards."""
+    accepts = sorted(REMOTE_ACCESS & facts.served.keys())
+    opens = sorted(REMOTE_ACCESS & facts.used.keys())
+    if not accepts or not opens:
+        return None
+    text = f"accepts {', '.join(accepts)} sessions and opens {', '.join(opens)} sessions onwards"
+    return Verdict("jump_host", "jump_host", text)
+
+
+def _field_client(facts: AssetFacts) -> bool:
+    """A dissector saw it ask a field device something (more than a port attempt)."""
+    return any(e == "semantics" and p in FIELD_ROLE for p, e in facts.used.items())
+
+
+def it_server(facts: AssetFacts) -> Verdict | None:
+    """Serves IT services, nothing industrial, and reads no field device."""
+    served = {p: e for p, e in facts.served.items() if p not in BACKGROUND}
+    if not served or not served.keys() <= IT_SERVICES or _field_client(facts):
+        return None
+    return Verdict("it_server", "it_server", f"serves only IT services: {_listing(served)}")
+
+
+def it_workstation(facts: AssetFacts) -> Verdict | None:
+    """Uses IT services as a client, serves nothing, reads no field device."""
+    used = {p: e for p, e in facts.used.items() if p not in BACKGROUND}
+    it_used = {p: e for p, e in used.items() if p in IT_SERVICES}
+    tried = {p: e for p, e in used.items() if p not in IT_SERVICES}
+    served = facts.served.keys() - BACKGROUND
+    if not it_used or served or _field_client(facts):
+        return None
+    text = f"uses IT services as a client: {_listing(it_used)}; serves nothing"
+    if tried:
+        text += f"; also tried {_listing(tried)} without a decoded exchange"
+    return Verdict("it_workstation", "it_workstation", text)
+
+
+RULES: Final[tuple[tuple[str, Rule], ...]] = (
+    ("identity", gateway),
+    ("identity", device_type),
+    ("identity", network_identity),
+    ("identity", historian_identity),
+    ("operations", engineering_operations),
+    ("operations", engineered_controller),
+    ("protocol", field_server),
+    ("protocol", opc_server),
+    ("protocol", telecontrol_master),
+    ("protocol", field_poller),
+    ("port", field_server_port),
+    ("port", opc_server_port),
+    ("port", historian_port),
+    ("port", jump_host),
+    ("port", it_server),
+    ("port", it_workstation),
+)
+
+
+def classify(facts: AssetFacts) -> Verdict:
+    """The first rule of ``RULES`` that matches decides; else ``unknown``."""
+    for _tier, rule in RULES:
+        verdict = rule(facts)
+        if verdict is not None:
+            return verdict
+    seen = [
+        f"{side} {_listing(protocols)}"
+        for side, protocols in (("serves", facts.served), ("uses", facts.used))
+        if protocols
+    ]
+    if not seen:
+        return Verdict("unknown", "no_evidence", "no evidence yet")
+    return Verdict("unknown", "undecided", f"no rule decides: it {' and '.join(seen)}")
+
+
+# -- loading the facts ---------------------------------------------------------
+
+
+def assign_roles(
+    conn: Connection,
+    asset_of: Mapping[str, str],
+    gateways: Mapping[str, int],
+    protocols: Mapping[tuple[str, str, str], str],
+) -> dict[str, Verdict]:
+    """A verdict for every asset key in ``asset_of`` (address -> asset key).
+
+    ``gateways`` maps a gateway asset's key to how many IP addresses its MAC
+    carries; ``protocols`` maps (asset key, protocol, server or client) to
+    the best evidence, as the asset builder already read it from the
+    protocol roles (read once: it is the biggest facts table).
+    """
+    facts: dict[str, AssetFacts] = {key: AssetFacts() for key in asset_of.values()}
+    for key, n in gateways.items():
+        if key in facts:
+            facts[key].gateway_ips = n
+    for (key, protocol, role), evidence in protocols.items():
+        if key in facts:
+            (facts[key].served if role == "server" else facts[key].used)[protocol] = evidence
+    _load_operations(conn, asset_of, facts)
+    _load_identities(conn, asset_of, facts)
+    _load_publishers(conn, asset_of, facts)
+    _load_historian_ports(conn, asset_of, facts)
+    return {key: classify(asset) for key, asset in facts.items()}
+
+
+def _load_operations(
+    conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
+) -> None:
+    c = operations.c
+    query = select(c.src, c.dst, c.protocol, c.operation)  # sets drop the repeats
+    for src, dst, protocol, operation in conn.execute(query):
+        src_key, dst_key = asset_of.get(src), asset_of.get(dst)
+        if src_key is not None:
+            by_op = facts[src_key].sent.setdefault(protocol, {})
+            by_op.setdefault(operation, set()).add(dst_key or dst)
+        if dst_key is not None:
+            by_op = facts[dst_key].received.setdefault(protocol, {})
+            by_op.setdefault(operation, set()).add(src_key or src)
+
+
+def _load_identities(
+    conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
+) -> None:
+    c = identities.c
+    query = (
+        select(c.address, c.attribute, c.value)
+        .where(c.attribute.in_(IDENTITY_ATTRIBUTES))
+        .order_by(c.last_seen.desc(), c.id)
+    )
+    for address, attribute, value in conn.execute(query):
+        key = asset_of.get(address)
+        if key is not None:
+            values = facts[key].identity.setdefault(attribute, [])
+            if value not in values:
+                values.append(value)
+
+
+def _load_publishers(
+    conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
+) -> None:
+    c = stations.c
+    query = select(c.mac, c.goose_frames, c.sv_frames).where(
+        or_(c.goose_frames > 0, c.sv_frames > 0)
+    )
+    for mac, goose, sv in conn.execute(query):
+        key = asset_of.get(mac)
+        if key is not None:
+            facts[key].publishes |= {k for k, n in (("goose", goose), ("sv", sv)) if n}
+
+
+def _load_historian_ports(
+    conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
+) -> None:
+    """The one read of conversations: only those on a historian port (a few)."""
+    c = conversations.c
+    ports = list(HISTORIAN_PORTS)
+    query = select(c.a, c.a_port, c.b, c.b_port, c.initiator).where(
+        and_(c.transport == "tcp", or_(c.a_port.in_(ports), c.b_port.in_(ports)))
+    )
+    clients: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for a, a_port, b, b_port, initiator in conn.execute(query):
+        if a_port in HISTORIAN_PORTS and initiator != "a":
+            server, port, client = a, a_port, b
+        elif b_port in HISTORIAN_PORTS and initiator != "b":
+            server, port, client = b, b_port, a
+        else:
+            continue
+        key = asset_of.get(server)
+        if key is not None:
+            clients[(key, port)].add(asset_of.get(client, client))
+    for (key, port), peers in clients.items():
+        facts[key].historian_clients[port] = len(peers)
