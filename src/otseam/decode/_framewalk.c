@@ -233,15 +233,34 @@ typedef struct {
     uint32_t owner; /* conversation index, or station index for layer 2 */
     uint8_t dir;    /* 0: a->b, 1: b->a, 2: layer-2 frame */
     uint8_t app;
-    uint16_t pad;
+    uint8_t role; /* bit 0: sender on the app's port, bit 1: receiver; 4: layer 2 */
+    uint8_t pad;
     uint64_t digest;
 } GroupKey; /* 16 bytes */
+
+#define NO_TEMPLATE 0xffffffffu
 
 typedef struct {
     GroupKey k;
     uint64_t count;
     int64_t first_ns, last_ns;
-} GroupEntry; /* 40 bytes */
+    uint32_t template; /* Python's dissection result, when shared; else NO_TEMPLATE */
+    uint32_t pad;
+} GroupEntry; /* 48 bytes */
+
+/* Dissection results that depend only on (app, role, digest): a new group
+ * with a known key takes its template without a trip to Python. */
+typedef struct {
+    uint8_t app, role;
+    uint8_t pad[6];
+    uint64_t digest;
+} TemplateKey; /* 16 bytes */
+
+typedef struct {
+    TemplateKey k;
+    uint32_t template;
+    uint32_t pad;
+} TemplateEntry; /* 24 bytes */
 
 typedef struct {
     int64_t ts;
@@ -326,7 +345,7 @@ typedef struct {
 } Fragment;
 
 typedef struct {
-    PyObject_HEAD Table conv, bind, station, group;
+    PyObject_HEAD Table conv, bind, station, group, templates;
     uint8_t tcp_app[65536], udp_app[65536];
     DissectSpec spec[256];
     Framing framing[256];
@@ -489,7 +508,12 @@ static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, con
         add_event(w, &ev);
         return;
     }
-    GroupKey key = {owner, dir, app, 0, digest(payload, len, s, framing)};
+    uint8_t role = 4;
+    if (dir != 2) {
+        const uint8_t *ports = t.proto == 6 ? w->tcp_app : w->udp_app;
+        role = (uint8_t)((ports[t.sport] == app) | ((ports[t.dport] == app) << 1));
+    }
+    GroupKey key = {owner, dir, app, role, 0, digest(payload, len, s, framing)};
     int created;
     int64_t i = table_upsert(&w->group, &key, &created);
     if (i < 0) {
@@ -500,8 +524,29 @@ static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, con
     if (created) {
         e->first_ns = ts;
         e->last_ns = ts;
-        ev.group = (uint32_t)i;
-        add_event(w, &ev);
+        e->template = NO_TEMPLATE;
+        if (role) {
+            TemplateKey tk;
+            memset(&tk, 0, sizeof(tk));
+            tk.app = app;
+            tk.role = role;
+            tk.digest = key.digest;
+            size_t mask = w->templates.nslots - 1, j = hash_words(&tk, sizeof(tk)) & mask;
+            while (w->templates.slots[j]) {
+                TemplateEntry *te = (TemplateEntry *)(w->templates.entries +
+                                                      (size_t)(w->templates.slots[j] - 1) *
+                                                          sizeof(TemplateEntry));
+                if (memcmp(&te->k, &tk, sizeof(tk)) == 0) {
+                    e->template = te->template;
+                    break;
+                }
+                j = (j + 1) & mask;
+            }
+        }
+        if (e->template == NO_TEMPLATE) {
+            ev.group = (uint32_t)i;
+            add_event(w, &ev);
+        }
     }
     e->count++;
     if (ts < e->first_ns)
@@ -1227,6 +1272,33 @@ static PyObject *configure_framing(Walker *w, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* learn_template(group, template): the dissection result of this group is
+ * shared by every later group with the same (app, role, digest). */
+static PyObject *learn_template(Walker *w, PyObject *args)
+{
+    unsigned int group, template;
+    if (!PyArg_ParseTuple(args, "II", &group, &template))
+        return NULL;
+    if (group >= w->group.count) {
+        PyErr_SetString(PyExc_IndexError, "no such group");
+        return NULL;
+    }
+    const GroupEntry *g = (const GroupEntry *)(w->group.entries + (size_t)group * sizeof(GroupEntry));
+    if (!g->k.role)
+        Py_RETURN_NONE;
+    TemplateKey tk;
+    memset(&tk, 0, sizeof(tk));
+    tk.app = g->k.app;
+    tk.role = g->k.role;
+    tk.digest = g->k.digest;
+    int created;
+    int64_t i = table_upsert(&w->templates, &tk, &created);
+    if (i < 0)
+        return PyErr_NoMemory();
+    ((TemplateEntry *)(w->templates.entries + (size_t)i * sizeof(TemplateEntry)))->template = template;
+    Py_RETURN_NONE;
+}
+
 static PyObject *table_bytes(const Table *t)
 {
     return PyBytes_FromStringAndSize((const char *)t->entries, (Py_ssize_t)(t->count * t->entry_size));
@@ -1276,6 +1348,7 @@ static PyObject *reset(Walker *w, PyObject *unused)
     table_clear(&w->bind);
     table_clear(&w->station);
     table_clear(&w->group);
+    table_clear(&w->templates);
     memset(w->frag, 0, sizeof(w->frag));
     memset(w->counters, 0, sizeof(w->counters));
     w->first_ns = w->last_ns = 0;
@@ -1301,7 +1374,8 @@ static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
     if (table_init(&w->conv, sizeof(ConvEntry), sizeof(ConvKey)) < 0 ||
         table_init(&w->bind, sizeof(BindEntry), sizeof(BindKey)) < 0 ||
         table_init(&w->station, sizeof(StationEntry), sizeof(StationKey)) < 0 ||
-        table_init(&w->group, sizeof(GroupEntry), sizeof(GroupKey)) < 0) {
+        table_init(&w->group, sizeof(GroupEntry), sizeof(GroupKey)) < 0 ||
+        table_init(&w->templates, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1314,6 +1388,7 @@ static void walker_dealloc(Walker *w)
     table_free(&w->bind);
     table_free(&w->station);
     table_free(&w->group);
+    table_free(&w->templates);
     free(w->events);
     Py_TYPE(w)->tp_free((PyObject *)w);
 }
@@ -1322,6 +1397,7 @@ static PyMethodDef walker_methods[] = {
     {"configure", (PyCFunction)configure, METH_VARARGS, "Load protocol port tables and specs."},
     {"configure_framing", (PyCFunction)configure_framing, METH_O, "Load TCP PDU framings."},
     {"walk_pcap", (PyCFunction)walk_pcap, METH_VARARGS, "Walk classic pcap records."},
+    {"learn_template", (PyCFunction)learn_template, METH_VARARGS, "Share a group's result."},
     {"walk_pcapng", (PyCFunction)walk_pcapng, METH_VARARGS, "Walk pcapng packet blocks."},
     {"conversations", (PyCFunction)conversations, METH_NOARGS, "Conversation entries."},
     {"bindings", (PyCFunction)bindings, METH_NOARGS, "MAC/IP binding entries."},

@@ -88,7 +88,10 @@ class FrameDecoder:
             ctx = MessageContext(
                 spec.name, TRANSPORTS.get(proto, "tcp"), SRC, DST, sport, dport, ts
             )
-            template = self._template_for(spec, message, ctx)
+            template, shared = self._template_for(spec, message, ctx)
+            if shared:
+                # header-determined: later groups with this header skip Python
+                self.walker.learn_template(group, template)
             while len(self._group_template) < group:
                 self._group_template.append(NO_TEMPLATE)
             if len(self._group_template) == group:
@@ -96,13 +99,16 @@ class FrameDecoder:
             else:
                 self._group_template[group] = template
 
-    def _template_for(self, spec: ProtocolSpec, message: bytes, ctx: MessageContext) -> int:
-        """The template id of a message, dissecting only what is new."""
+    def _template_for(
+        self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
+    ) -> tuple[int, bool]:
+        """The template id of a message, dissecting only what is new, and
+        whether it is header-determined (shareable with other groups)."""
         key = _header_key(spec, message, ctx)
         if key is not None:
             found = self._by_header.get(key)
             if found is not None:
-                return found
+                return found, True
         observations = tuple(self._dissect(spec, message, ctx))
         template = self._template_ids.get(observations)
         if template is None:
@@ -110,7 +116,8 @@ class FrameDecoder:
             self._templates.append(observations)
         if key is not None and all(isinstance(o, Operation | ProtocolRole) for o in observations):
             self._by_header[key] = template  # header-determined: reuse for the same header
-        return template
+            return template, True
+        return template, False
 
     def _stream_event(
         self, spec: ProtocolSpec, owner: int, direction: int, seq: int, message: bytes, ts: int
@@ -188,9 +195,10 @@ class FrameDecoder:
     def _apply_templates(self, facts: CaptureFacts) -> None:
         """Observations of every group: its template with its addresses put in."""
         groups = np.frombuffer(self.walker.groups(), dtype=GROUP)
-        templates = np.full(len(groups), NO_TEMPLATE, dtype=np.uint32)
+        templates = groups["template"].copy()  # shared in C, without a Python event
         known = np.frombuffer(self._group_template, dtype=np.uint32)[: len(groups)]
-        templates[: len(known)] = known
+        from_python = known != NO_TEMPLATE
+        templates[: len(known)][from_python] = known[from_python]
         keep = templates != NO_TEMPLATE
         groups, templates = groups[keep], templates[keep]
         if not len(groups):

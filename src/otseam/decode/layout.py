@@ -100,11 +100,14 @@ GROUP: Final = np.dtype(
         ("owner", "<u4"),
         ("dir", "u1"),
         ("app", "u1"),
-        ("_pad", "<u2"),
+        ("role", "u1"),
+        ("_pad", "u1"),
         ("digest", "<u8"),
         ("count", "<u8"),
         ("first_ns", "<i8"),
         ("last_ns", "<i8"),
+        ("template", "<u4"),
+        ("_pad2", "<u4"),
     ]
 )
 
