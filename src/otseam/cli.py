@@ -29,6 +29,10 @@ EXIT_ERROR: Final = 1
 EXIT_PARTIAL: Final = 3
 EXIT_INTERRUPTED: Final = 130
 FORMATS: Final = click.Choice(["table", "csv", "json"])
+# What an inventory table shows, in order (`assets` adds the serial number).
+INVENTORY_COLUMNS: Final = (
+    "id", "ips", "macs", "mac_vendor", "vendor", "product", "firmware", "role", "protocols",
+)  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output is read by people in files and logs too: do not squeeze it to 80 columns.
@@ -103,19 +107,7 @@ def assets(db: str, role: str | None, address: str | None, protocol: str | None,
 
     with open_store(db).connect() as conn:
         rows = asset_rows(conn, role=role, address=address, protocol=protocol)
-    columns = [
-        "id",
-        "ips",
-        "macs",
-        "mac_vendor",
-        "vendor",
-        "product",
-        "firmware",
-        "serial",
-        "role",
-        "protocols",
-    ]
-    _emit("Assets", columns, rows, fmt)
+    _emit("Assets", [*INVENTORY_COLUMNS[:7], "serial", *INVENTORY_COLUMNS[7:]], rows, fmt)
 
 
 @cli.command()
@@ -240,18 +232,7 @@ def demo(db: str) -> None:
     print_ingest_summary(out, report, engine)
     with engine.connect() as conn:
         rows = asset_rows(conn)
-    columns = [
-        "id",
-        "ips",
-        "macs",
-        "mac_vendor",
-        "vendor",
-        "product",
-        "firmware",
-        "role",
-        "protocols",
-    ]
-    _emit("Inventory", columns, rows, "table")
+    _emit("Inventory", list(INVENTORY_COLUMNS), rows, "table")
 
 
 @cli.command(

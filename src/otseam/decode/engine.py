@@ -63,6 +63,7 @@ class FrameDecoder:
         self.walker.configure(*registry.walker_tables(dissect))
         self.walker.configure_framing(registry.framing_table())
         self._streams: dict[tuple[int, int], TcpStream] = {}
+        self._stream_ends: dict[tuple[int, int], tuple[Transport, str, str, int, int]] = {}
         self._templates: list[Template] = []
         self._template_ids: dict[Template, int] = {}
         self._by_header: dict[tuple[object, ...], int] = {}
@@ -123,13 +124,8 @@ class FrameDecoder:
         self, spec: ProtocolSpec, owner: int, direction: int, seq: int, message: bytes, ts: int
     ) -> None:
         """A message of a direction that needs reassembly, with real addresses."""
-        conv = np.frombuffer(self.walker.conversation(owner), dtype=CONVERSATION)[0]
-        family = int(conv["family"])
-        a, b = ip_text(family, conv["a"].tobytes()), ip_text(family, conv["b"].tobytes())
-        pa, pb = int(conv["port_a"]), int(conv["port_b"])
-        transport = TRANSPORTS.get(int(conv["proto"]), "tcp")
-        src, dst, sport, dport = (a, b, pa, pb) if direction == 0 else (b, a, pb, pa)
-        ctx = MessageContext(spec.name, transport, src, dst, sport, dport, ts)
+        ctx = self._stream_context(spec, owner, direction, ts)
+        src, dst = ctx.src, ctx.dst
         if spec.framing is None:
             pdus = [message]
         else:
@@ -143,6 +139,23 @@ class FrameDecoder:
                 self._single.append((Malformed(src, dst, spec.name, reason, message[:64]), ts))
         for pdu in pdus:
             self._single.extend((o, ts) for o in self._dissect(spec, pdu, ctx))
+
+    def _stream_context(
+        self, spec: ProtocolSpec, owner: int, direction: int, ts: int
+    ) -> MessageContext:
+        """Who sent a stream event: read from the walker once per direction."""
+        ends = self._stream_ends.get((owner, direction))
+        if ends is None:
+            conv = np.frombuffer(self.walker.conversation(owner), dtype=CONVERSATION)[0]
+            family = int(conv["family"])
+            a, b = ip_text(family, conv["a"].tobytes()), ip_text(family, conv["b"].tobytes())
+            pa, pb = int(conv["port_a"]), int(conv["port_b"])
+            transport = TRANSPORTS.get(int(conv["proto"]), "tcp")
+            forward = direction == 0
+            ends = (transport, *((a, b, pa, pb) if forward else (b, a, pb, pa)))
+            self._stream_ends[(owner, direction)] = ends
+        transport, src, dst, sport, dport = ends
+        return MessageContext(spec.name, transport, src, dst, sport, dport, ts)
 
     def _dissect(
         self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
@@ -298,70 +311,40 @@ def _key_bytes(spec: ProtocolSpec, pdu: bytes) -> bytes:
 Compiled = list[tuple[dict[Any, Counted], tuple[Any, ...], tuple[int, ...], tuple[int, ...], bytes]]
 
 
+def _rows(
+    facts: CaptureFacts, obs: Observation
+) -> list[tuple[dict[Any, Counted], tuple[Any, ...], bytes]]:
+    """The facts table, key(s) and raw bytes an observation is counted under."""
+    if isinstance(obs, Operation):
+        key = (obs.src, obs.dst, obs.protocol, obs.operation, obs.code, obs.code_name,
+               obs.exception)  # fmt: skip
+        return [(facts.operations, key, b"")]
+    if isinstance(obs, Identity):
+        return [
+            (facts.identities, (obs.address, obs.protocol, k, v), b"") for k, v in obs.attributes
+        ]
+    if isinstance(obs, ProtocolRole):
+        return [(facts.roles, (obs.address, obs.protocol, obs.role), b"")]
+    return [(facts.malformed, (obs.src, obs.dst, obs.protocol, obs.reason), obs.raw)]
+
+
 def _compile(facts: CaptureFacts, template: Template) -> Compiled:
     """A template as (table, key, placeholder positions, raw) entries, so that
     applying it to a group is a few list stores and one dict update."""
-    entries: Compiled = []
-    for obs in template:
-        table: dict[Any, Counted]
-        keys: list[tuple[Any, ...]]
-        raw = b""
-        if isinstance(obs, Operation):
-            table = facts.operations
-            keys = [
-                (
-                    obs.src,
-                    obs.dst,
-                    obs.protocol,
-                    obs.operation,
-                    obs.code,
-                    obs.code_name,
-                    obs.exception,
-                )
-            ]
-        elif isinstance(obs, Identity):
-            table = facts.identities
-            keys = [(obs.address, obs.protocol, k, v) for k, v in obs.attributes]
-        elif isinstance(obs, ProtocolRole):
-            table, keys = facts.roles, [(obs.address, obs.protocol, obs.role)]
-        else:
-            table, raw = facts.malformed, obs.raw
-            keys = [(obs.src, obs.dst, obs.protocol, obs.reason)]
-        for key in keys:
-            at_src = tuple(i for i, v in enumerate(key) if v == SRC)
-            at_dst = tuple(i for i, v in enumerate(key) if v == DST)
-            entries.append((table, key, at_src, at_dst, raw))
-    return entries
+    return [
+        (table, key, _positions(key, SRC), _positions(key, DST), raw)
+        for obs in template
+        for table, key, raw in _rows(facts, obs)
+    ]
+
+
+def _positions(key: tuple[Any, ...], placeholder: str) -> tuple[int, ...]:
+    return tuple(i for i, v in enumerate(key) if v == placeholder)
 
 
 def _aggregate(facts: CaptureFacts, obs: Observation, count: int, first: int, last: int) -> None:
-    if isinstance(obs, Operation):
-        key = (
-            obs.src,
-            obs.dst,
-            obs.protocol,
-            obs.operation,
-            obs.code,
-            obs.code_name,
-            obs.exception,
-        )
-        _count(facts.operations, key, count, first, last)
-    elif isinstance(obs, Identity):
-        for attribute, value in obs.attributes:
-            _count(
-                facts.identities, (obs.address, obs.protocol, attribute, value), count, first, last
-            )
-    elif isinstance(obs, ProtocolRole):
-        _count(facts.roles, (obs.address, obs.protocol, obs.role), count, first, last)
-    else:
-        _count(
-            facts.malformed,
-            (obs.src, obs.dst, obs.protocol, obs.reason),
-            count,
-            first,
-            last,
-            obs.raw,
-        )
+    for table, key, raw in _rows(facts, obs):
+        _count(table, key, count, first, last, raw)
 
 
 def _count(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from itertools import islice
 from typing import Any, Final
 
@@ -221,7 +222,10 @@ def _conversation_columns() -> tuple[str, ...]:
     )
 
 
+@cache
 def _service_ports() -> tuple[np.ndarray, np.ndarray]:
+    """Ports on which a side is taken to serve: registered ones and < 1024.
+    Built once: it is asked for every batch of conversations."""
     tcp = np.zeros(65536, dtype=bool)
     udp = np.zeros(65536, dtype=bool)
     for spec in REGISTRY.specs:
