@@ -195,14 +195,27 @@ def operations(db: str, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def export(db: str, fmt: str, output: Path | None) -> None:
-    """The whole model as JSON (see docs/export.md)."""
+@click.option(
+    "--site",
+    "site_file",
+    envvar="OTSEAM_SITE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The site file (docs/site.md); env OTSEAM_SITE. Without one, zones are proposed.",
+)
+def export(db: str, fmt: str, output: Path | None, site_file: Path | None) -> None:
+    """The whole model as JSON, with zones, conduits, channels and findings (docs/export.md)."""
+    from otseam.analysis.convergence import analyse
+    from otseam.cli_convergence import load_site_options
+    from otseam.reports.convergence import convergence_sections
     from otseam.reports.export import export_model
     from otseam.reports.tables import render_json
     from otseam.store.database import open_store
 
-    with open_store(db).connect() as conn:
-        text = render_json(export_model(conn))
+    site = load_site_options(site_file, ())
+    with open_store(db).begin() as conn:
+        model = export_model(conn)
+        model.update(convergence_sections(analyse(conn, site)))
+        text = render_json(model)
     if output is None:
         click.echo(text)
     else:
@@ -216,23 +229,41 @@ def export(db: str, fmt: str, output: Path | None) -> None:
 @cli.command()
 @db_option
 def demo(db: str) -> None:
-    """Ingest the bundled sample plant capture and show the inventory."""
+    """Ingest the bundled sample plant capture; show the inventory, findings and checklist."""
+    from otseam.analysis.convergence import analyse
+    from otseam.analysis.questions import answer_questions
     from otseam.ingest import ingest as run
+    from otseam.reports.convergence import finding_rows
+    from otseam.reports.questions import print_questions
+    from otseam.site.load import load_site
     from otseam.store.database import open_store
     from otseam.store.queries import asset_rows
     from otseam.summary import print_ingest_summary
 
-    sample = resources.files("otseam") / "data" / "sample" / "plant.pcap"
-    with resources.as_file(sample) as path:
-        if not path.exists():
-            raise OtseamError(f"the bundled sample {path} is missing; reinstall otseam")
+    sample = resources.files("otseam") / "data" / "sample"
+    with resources.as_file(sample) as folder:
+        path, site_file = folder / "plant.pcap", folder / "site.yaml"
+        if not path.exists() or not site_file.exists():
+            raise OtseamError(f"the bundled sample in {folder} is incomplete; reinstall otseam")
         engine = open_store(db)
         out.print(f"[bold]otseam demo[/bold]: ingesting the bundled sample {path.name} into {db}")
         report = run([str(path)], engine)
+        site = load_site(site_file)
     print_ingest_summary(out, report, engine)
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         rows = asset_rows(conn)
+        conv = analyse(conn, site)
     _emit("Inventory", list(INVENTORY_COLUMNS), rows, "table")
+    columns = ["severity", "kind", "title", "owners"]
+    _emit("Findings (site file: site.yaml)", columns, finding_rows(conv), "table")
+    print_questions(out, answer_questions(conv))
+    out.print(
+        "More: otseam zones | map | channels | owners | findings | questions "
+        f"--db {db} --site {site_file}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @cli.command(
@@ -260,6 +291,9 @@ def _emit(title: str, columns: list[str], rows: list[dict[str, Any]], fmt: str) 
         click.echo(render_csv(columns, rows), nl=False)
     else:
         out.print(rich_table(f"{title} ({len(rows)})", columns, rows))
+
+
+import otseam.cli_convergence  # noqa: E402, F401  (registers the convergence commands)
 
 
 def main() -> None:

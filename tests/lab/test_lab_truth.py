@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,9 @@ import yaml
 from otseam.lab.check import OPERATION_FILTERS
 from otseam.lab.firewall import ruleset
 from otseam.lab.plants import plant_named
-from otseam.lab.sitefile import site, write_site
+from otseam.lab.sitefile import plant_site, site, write_site
 from otseam.lab.truth import SCHEMA, truth
+from otseam.site.load import load_site
 
 
 def _crossing(doc: dict[str, Any], src: str, dst: str, port: int) -> dict[str, Any]:
@@ -70,7 +72,40 @@ def test_site_file_states_zones_conduits_and_channel_register(tmp_path: Path) ->
         "vendor-ssh": True,
         "scada-teamviewer": False,
     }
-    assert {a["name"] for a in loaded["assets"]} == {"fw-01", "hist-01", "jump-01"}
+    registered = {a["name"]: a.get("updated_by") for a in loaded["assets"]}
+    assert registered == {
+        "fw-01": None,
+        "hist-01": None,
+        "jump-01": None,
+        "scada-01": "ot-engineering",
+        "opc-01": "ot-engineering",
+        "hmi-01": "ot-engineering",
+        "plc-mb-01": "integrator",
+        "plc-s7-01": "integrator",
+        "plc-enip-01": "integrator",
+        "rtu-104-01": "integrator",
+        "ews-01": "it-infrastructure",
+    }  # bms-01 is the controller nobody registered
+    channel = {c["name"]: c for c in loaded["channels"]}["vendor-ssh"]
+    assert channel["vendor"] == "Integrator GmbH"
+    assert channel["outside"] == list(plant.host("vendor-01").ips)
+    assert channel["inside"] == list(plant.host("jump-01").ips)
+    assert "outside_ips" not in channel and "inside_ips" not in channel
+    assert loaded["monitoring"] == {
+        "it": "it-infrastructure",
+        "ot": "ot-engineering",
+        "agreed": False,
+    }
+    kinds = {t["name"]: t["kind"] for t in loaded["teams"]}
+    assert kinds["it-infrastructure"] == "it" and kinds["integrator"] == "vendor"
+
+
+def test_site_file_is_read_by_otseam_without_problems(tmp_path: Path) -> None:
+    plant = plant_named("converged")
+    path = write_site(plant, tmp_path / "site.yaml")
+    read = load_site(path)
+    assert read == replace(plant_site(plant), source=str(path))
+    assert read.party_kind("ot-engineering") == "ot"
 
 
 def test_router_ruleset_drops_by_default_and_never_translates() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -89,6 +90,57 @@ def _shows_the_sample_added(db: str, _out: str) -> None:
     assert _names(db) == [Path(FIRST).name, "plant.pcap"]
 
 
+def _zones_hold_the_plc(_db: str, out: str) -> None:
+    assert any(z["cidrs"] == ["192.168.10.0/24"] for z in json.loads(out))
+
+
+def _suggests_the_plcs_subnet(_db: str, out: str) -> None:
+    assert "192.168.10.0/24" in out
+
+
+def _maps_the_plcs_zone(_db: str, out: str) -> None:
+    assert any("192.168.10.0/24" in str(n) for n in json.loads(out)["nodes"])
+
+
+def _lists_channels(_db: str, out: str) -> None:
+    assert isinstance(json.loads(out), list)
+
+
+def _owners_list_the_plcs_zone(_db: str, out: str) -> None:
+    zones = [r["subject"] for r in json.loads(out) if r["kind"] == "zone"]
+    assert any("192.168.10" in z for z in zones)
+
+
+def _finds_the_unowned_zone(_db: str, out: str) -> None:
+    assert "unowned" in {f["kind"] for f in json.loads(out)}
+
+
+def _stored(state: str) -> Callable[[str, str], None]:
+    def check(db: str, out: str) -> None:
+        finding = out.split()[0]
+        rows = sqlite3.connect(db).execute(
+            "SELECT state FROM finding_states WHERE finding_id = ?", (finding,)
+        )
+        assert [r[0] for r in rows] == ([state] if state != "open" else [])
+
+    return check
+
+
+def _answers_the_questions(_db: str, out: str) -> None:
+    assert len(json.loads(out)["answers"]) == 3
+
+
+def _first_finding(db: str) -> str:
+    from otseam.analysis.convergence import analyse
+    from otseam.store.database import open_store
+
+    engine = open_store(db)
+    with engine.begin() as conn:
+        found = analyse(conn).findings
+    engine.dispose()
+    return found[0].id
+
+
 # For each command: its arguments, and a check that it used the store given.
 USES: dict[str, tuple[list[str], Callable[[str, str], None]]] = {
     "ingest": (["{second}"], _shows_the_second_capture_added),
@@ -97,6 +149,22 @@ USES: dict[str, tuple[list[str], Callable[[str, str], None]]] = {
     "operations": (["--format", "json"], _lists_enip_operations),
     "export": ([], _exports_the_first_capture),
     "demo": ([], _shows_the_sample_added),
+    "zones": (["--format", "json"], _zones_hold_the_plc),
+    "zones suggest": ([], _suggests_the_plcs_subnet),
+    "map": (["--format", "json"], _maps_the_plcs_zone),
+    "channels": (["--format", "json"], _lists_channels),
+    "owners": (["--format", "json"], _owners_list_the_plcs_zone),
+    "findings": (["--format", "json"], _finds_the_unowned_zone),
+    "findings ack": (
+        ["{finding}", "--by", "alice", "--why", "t"],
+        _stored("acknowledged"),
+    ),
+    "findings suppress": (
+        ["{finding}", "--by", "bob", "--why", "t"],
+        _stored("suppressed"),
+    ),
+    "findings reopen": (["{finding}", "--by", "carol"], _stored("open")),
+    "questions": (["--format", "json"], _answers_the_questions),
 }
 
 
@@ -109,7 +177,8 @@ def test_every_command_uses_the_store_given_by_db(name: str, corpus: Path, tmp_p
     ingest_into(db, corpus / FIRST)
     work = tmp_path / "work"
     work.mkdir()
-    args = [a.format(second=corpus / SECOND) for a in args]
+    finding = _first_finding(db) if "{finding}" in args else ""
+    args = [a.format(second=corpus / SECOND, finding=finding) for a in args]
 
     done = _run(work, *name.split(), *args, "--db", db, env={"OTSEAM_DB": str(tmp_path / "env.db")})
 

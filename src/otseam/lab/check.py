@@ -184,7 +184,7 @@ def _findings(truth: Json, frames: list[Frame], sent: dict[str, bytes],
                 missing = [p for p in finding["ports"] if (src, dst, p) not in probes]
                 if missing:
                     problems.append(f"scan by {subject}: no SYN to {target} on ports {missing}")
-        elif finding["kind"] == "dual_homed_host":
+        elif finding["kind"] == "dual_homed":
             name = (assets[subject].get("hostname") or subject).encode()
             for ip in finding["ips"]:
                 if name not in sent.get(ip, b""):

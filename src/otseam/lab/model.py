@@ -156,6 +156,7 @@ class Host:
     forwarding: bool = False
     description: str = ""
     in_site_register: bool = False  # the site file names this asset (an override)
+    updated_by: str | None = None  # the team the site file says applies its updates
 
     @property
     def namespace(self) -> str:
@@ -206,6 +207,7 @@ class Channel:
     approved: bool
     manager: str | None
     description: str = ""
+    vendor: str | None = None  # who is at the outside end (the site file's register states it)
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ class Team:
     name: str
     contact: str
     zones: tuple[str, ...]
+    kind: str = "other"  # it | ot | production | vendor | other (otseam.site.model.PARTY_KINDS)
 
 
 @dataclass(frozen=True)

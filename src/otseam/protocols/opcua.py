@@ -222,9 +222,11 @@ def _application(reader: Reader, found: Attributes) -> None:
         if value:
             found.append((key, value))
     name = reader.localized_text()
+    # A client's application name names the software, not the machine: it
+    # must not become the asset's name (application type 1 = Client).
+    client = reader.u32() == 1
     if name:
-        found.append(("name", name))
-    reader.skip(4)  # application type
+        found.append(("application_name" if client else "name", name))
     reader.string()  # gateway server URI
     reader.string()  # discovery profile URI
     reader.strings()  # discovery URLs

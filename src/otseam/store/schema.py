@@ -33,6 +33,8 @@ __all__ = [
     "bindings",
     "captures",
     "conversations",
+    "finding_states",
+    "findings",
     "hosts",
     "identities",
     "malformed",
@@ -42,7 +44,7 @@ __all__ = [
     "stations",
 ]
 
-SCHEMA_REVISION: Final = "0001"
+SCHEMA_REVISION: Final = "0002"
 
 metadata = MetaData()
 
@@ -231,4 +233,34 @@ asset_protocols = Table(
     Column("role", String(8), nullable=False),  # server or client
     Column("evidence", String(16), nullable=False),  # semantics or port
     UniqueConstraint("asset_id", "protocol", "role", name="uq_asset_protocol"),
+)
+
+
+# The convergence analysis (otseam.analysis.convergence) writes its findings
+# here on every run, replacing the previous ones; what people decided about a
+# finding (acknowledged, suppressed: who and why) is kept apart, by the
+# finding's stable id, so it survives re-ingests and re-analysis.
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("zone", String(64)),
+    Column("channel", String(255)),
+    Column("assets", Text, nullable=False),  # JSON list of asset names
+    Column("evidence", Text, nullable=False),  # JSON object
+    Column("owners", Text, nullable=False),  # JSON list of responsible parties
+    Column("analysed_at", String(32), nullable=False),
+)
+
+finding_states = Table(
+    "finding_states",
+    metadata,
+    Column("finding_id", String(16), primary_key=True),
+    Column("state", String(16), nullable=False),  # acknowledged | suppressed
+    Column("actor", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changed_at", String(32), nullable=False),
 )

@@ -23,7 +23,7 @@ What happens (times are fractions of ``--duration``):
 
 from __future__ import annotations
 
-from otseam.lab.model import Action, Channel, Conduit, Finding, Plant, Team
+from otseam.lab.model import Action, Channel, Conduit, Finding, Host, Plant, Team
 from otseam.lab.plants import programs as p
 from otseam.lab.plants import programs_ics as ics
 from otseam.lab.plants.converged_assets import (
@@ -35,6 +35,8 @@ from otseam.lab.plants.converged_assets import (
 )
 
 __all__ = ["SCAN_PORTS", "SCAN_TARGETS", "plant"]
+
+Detail = dict[str, str | int | list[str] | list[int]]
 
 SCAN_TARGETS = ("plc-mb-01", "plc-s7-01", "plc-enip-01", "rtu-104-01", "hmi-01")
 SCAN_PORTS = (22, 80, 102, 443, 502, 2404, 4840, 44818)
@@ -99,7 +101,7 @@ def plant() -> Plant:
         conduits=_conduits(),
         channels=_channels(),
         teams=_teams(),
-        findings=_findings(a["ews-01"].ips),
+        findings=_findings(a),
         taps=(("boundary", ("enterprise", "dmz", "internet")), ("ot", ("operations", "control"))),
         firewall_exceptions=(
             'ip saddr 10.10.0.0/24 ip daddr 10.40.0.0/24 accept comment "TEMP integrator access"',
@@ -129,36 +131,66 @@ def _conduits() -> tuple[Conduit, ...]:
 def _channels() -> tuple[Channel, ...]:
     return (
         Channel("vendor-ssh", "ssh", ("vendor-01", "jump-01"), "tcp", 22, True, "ot-security",
-                "Integrator SSH to the DMZ jump host, then on to scada-01"),
+                "Integrator SSH to the DMZ jump host, then on to scada-01",
+                vendor="Integrator GmbH"),
         Channel("scada-teamviewer", "teamviewer", ("relay-01", "scada-01"), "tcp", 5938, False,
-                None, "TeamViewer-like session dialled out from scada-01; not approved"),
+                None, "TeamViewer-like session dialled out from scada-01; not approved",
+                vendor="TeamViewer"),
     )  # fmt: skip
 
 
 def _teams() -> tuple[Team, ...]:
     return (
-        Team("it-infrastructure", "it-infra@corp.example", ("enterprise",)),
-        Team("ot-security", "ot-security@corp.example", ("dmz",)),
-        Team("ot-engineering", "ot-engineering@corp.example", ("operations", "control")),
-        Team("isp", "noc@isp.example", ("internet",)),
+        Team("it-infrastructure", "it-infra@corp.example", ("enterprise",), kind="it"),
+        Team("ot-security", "ot-security@corp.example", ("dmz",), kind="ot"),
+        Team("ot-engineering", "ot-engineering@corp.example", ("operations", "control"), kind="ot"),
+        Team("isp", "noc@isp.example", ("internet",), kind="other"),
+        Team("integrator", "support@integrator.example", (), kind="vendor"),
     )
 
 
-def _findings(ews_ips: tuple[str, ...]) -> tuple[Finding, ...]:
+def _findings(a: dict[str, Host]) -> tuple[Finding, ...]:
+    """What otseam must report, in its finding vocabulary (docs/convergence.md).
+
+    Each detail names the addresses involved, so that a test can tell the
+    finding otseam reports from any other of the same kind.
+    """
+    ip = {name: host.ips[0] for name, host in a.items()}
+    ews_ot, ews_it = a["ews-01"].ips
+    bypass: Detail = {
+        "src_ip": ip["ws-03"],
+        "dst": "plc-mb-01",
+        "dst_ip": ip["plc-mb-01"],
+        "src_zone": "enterprise",
+        "dst_zone": "control",
+        "dst_port": 502,
+        "app_protocol": "modbus",
+    }
+    support: Detail = {
+        "src_ip": ip["scada-01"],
+        "dst": "relay-01",
+        "dst_ip": ip["relay-01"],
+        "dst_port": 5938,
+        "app_protocol": "teamviewer",
+    }
+    ews_ops = [("plc-s7-01", "s7comm", op) for op in ("program_download", "plc_stop", "plc_start")]
+    ews_ops.append(("plc-mb-01", "modbus", "write"))
     return (
-        Finding("dual_homed_host", "ews-01",
-                {"zones": ["control", "enterprise"], "ips": list(ews_ips)}),
-        Finding("conduit_violation", "ws-03",
-                {"dst": "plc-mb-01", "src_zone": "enterprise", "dst_zone": "control",
-                 "dst_port": 502, "app_protocol": "modbus"}),
-        Finding("conduit_violation", "scada-01",
-                {"dst": "relay-01", "src_zone": "operations", "dst_zone": "internet",
-                 "dst_port": 5938, "app_protocol": "teamviewer"}),
+        Finding("dual_homed", "ews-01",
+                {"zones": ["control", "enterprise"], "ips": [ews_ot, ews_it]}),
         Finding("scan", "ws-02",
-                {"targets": list(SCAN_TARGETS), "ports": list(SCAN_PORTS),
+                {"src_ip": ip["ws-02"], "targets": list(SCAN_TARGETS), "ports": list(SCAN_PORTS),
                  "src_zone": "enterprise", "dst_zone": "control"}),
-        Finding("unapproved_channel", "scada-teamviewer",
-                {"src": "scada-01", "dst": "relay-01", "dst_port": 5938}),
-        Finding("program_download", "ews-01", {"dst": "plc-s7-01", "protocol": "s7comm"}),
-        Finding("plc_stop", "ews-01", {"dst": "plc-s7-01", "protocol": "s7comm"}),
+        Finding("it_ot_crossing", "ws-03", bypass),
+        Finding("dmz_bypass", "ws-03", bypass),
+        Finding("unapproved_conduit", "ws-03", bypass),
+        Finding("unapproved_conduit", "scada-01",
+                {**support, "src_zone": "operations", "dst_zone": "internet"}),
+        Finding("remote_access", "scada-01", support),
+        Finding("external_channel", "scada-teamviewer", {**support, "status": "unapproved"}),
+        Finding("unowned", "scada-teamviewer", {"subject_kind": "channel"}),
+        *(Finding("ics_operation_from_it", "ews-01",
+                  {"src_ip": ews_ot, "dst": dst, "dst_ip": ip[dst], "protocol": protocol,
+                   "operation": operation})
+          for dst, protocol, operation in ews_ops),
     )  # fmt: skip

@@ -38,10 +38,13 @@ ZONES = (
 def _host(name: str, role: str, nics: tuple[Nic, ...], identity: Identity, level: float | None,
           protocols: tuple[ProtocolUse, ...] = (), description: str = "",
           daemons: tuple[Program, ...] = (), default_zone: str | None = None,
-          forwarding: bool = False, in_site_register: bool = False) -> Host:  # fmt: skip
+          forwarding: bool = False, in_site_register: bool = False,
+          updated_by: str | None = None) -> Host:  # fmt: skip
+    """A host; one with ``updated_by`` is in the site file's register."""
     return Host(name, role, nics, identity, level, protocols, daemons, default_zone=default_zone,
                 forwarding=forwarding, description=description,
-                in_site_register=in_site_register)  # fmt: skip
+                in_site_register=in_site_register or updated_by is not None,
+                updated_by=updated_by)  # fmt: skip
 
 
 def assets() -> dict[str, Host]:
@@ -118,12 +121,12 @@ def _operations() -> list[Host]:
                ProtocolUse("http", "client"), ProtocolUse("ssh", "server", 22),
                ProtocolUse("teamviewer", "client")),
               "SCADA server: IEC 104 master, OPC UA client, pushes to the historian",
-              (p.ssh_server("10.30.0.10"),)),
+              (p.ssh_server("10.30.0.10"),), updated_by="ot-engineering"),
         _host("opc-01", "opc_server", (Nic("operations", "10.30.0.20", "00:0c:29:1e:00:20"),),
               opc_identity, 3,
               (ProtocolUse("opcua", "server", 4840), ProtocolUse("modbus", "client")),
               "OPC UA server (asyncua) gathering line data over Modbus",
-              (ics.opcua_server("10.30.0.20", opc_identity),)),
+              (ics.opcua_server("10.30.0.20", opc_identity),), updated_by="ot-engineering"),
     ]  # fmt: skip
 
 
@@ -168,17 +171,20 @@ def _control() -> list[Host]:
     return [
         _host("plc-mb-01", "plc", (Nic("control", "10.40.0.10", "00:80:f4:28:00:10"),), mb, 1,
               (ProtocolUse("modbus", "server", 502),), "Tank-farm PLC (pymodbus)",
-              (p.modbus_plc("10.40.0.10", mb, "BMXP342020", "Modicon M340"),)),
+              (p.modbus_plc("10.40.0.10", mb, "BMXP342020", "Modicon M340"),),
+              updated_by="integrator"),
         _host("plc-s7-01", "plc", (Nic("control", "10.40.0.11", "00:1b:1b:28:00:11"),), s7, 1,
               (ProtocolUse("s7comm", "server", 102),), "Mixer PLC (python-snap7)",
-              (ics.s7_plc("10.40.0.11", s7, "6ES7 315-2EH14-0AB0", "CPU 315-2 PN/DP"),)),
+              (ics.s7_plc("10.40.0.11", s7, "6ES7 315-2EH14-0AB0", "CPU 315-2 PN/DP"),),
+              updated_by="integrator"),
         _host("plc-enip-01", "plc", (Nic("control", "10.40.0.12", "00:00:bc:28:00:12"),), enip, 1,
               (ProtocolUse("enip", "server", 44818), ProtocolUse("enip", "server", 44818, "udp")),
               "Packaging PLC (cpppo EtherNet/IP)",
-              (p.enip_adapter("10.40.0.12", 1, 54, "20.11", 0x60A1B2C3, "1756-L71/B LOGIX5571"),)),
+              (p.enip_adapter("10.40.0.12", 1, 54, "20.11", 0x60A1B2C3, "1756-L71/B LOGIX5571"),),
+              updated_by="integrator"),
         _host("rtu-104-01", "rtu", (Nic("control", "10.40.0.20", "00:30:de:28:00:20"),), rtu, 1,
               (ProtocolUse("iec104", "server", 2404),), "Substation feeder RTU (c104)",
-              (ics.iec104_rtu("10.40.0.20", IEC104_ADDRESS),)),
+              (ics.iec104_rtu("10.40.0.20", IEC104_ADDRESS),), updated_by="integrator"),
         _host("bms-01", "plc", (Nic("control", "10.40.0.30", "00:10:8d:28:00:30"),), bms, 1,
               (ProtocolUse("bacnet", "server", 47808, "udp"),),
               "Air-handling unit controller (bacpypes3 BACnet/IP)",
@@ -187,7 +193,7 @@ def _control() -> list[Host]:
               Identity(vendor="Advantech", product="Panel PC", hostname="HMI-01"), 2,
               tuple(ProtocolUse(name, "client") for name in
                     ("modbus", "s7comm", "enip", "bacnet")),
-              "Operator HMI polling the line's controllers"),
+              "Operator HMI polling the line's controllers", updated_by="ot-engineering"),
         _host("ews-01", "engineering_workstation",
               (Nic("control", "10.40.0.60", "00:1a:a0:28:00:60"),
                Nic("enterprise", "10.10.0.60", "00:1a:a0:0a:00:60")),
@@ -196,7 +202,7 @@ def _control() -> list[Host]:
                ProtocolUse("http", "client"), ProtocolUse("dns", "client"),
                ProtocolUse("mdns", "client", 5353, "udp")),
               "Engineering workstation with one NIC in control and one in the office network",
-              default_zone="enterprise"),
+              default_zone="enterprise", updated_by="it-infrastructure"),
     ]  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""The site file: zones, conduits, teams, the channel register and asset overrides."""
