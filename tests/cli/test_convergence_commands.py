@@ -31,8 +31,9 @@ def _json(*args: str) -> Any:
 
 
 def test_zones_from_the_site_file(store: Path) -> None:
-    rows = _json("zones", "--db", str(store), "--site", str(SAMPLE / "site.yaml"),
-                 "--format", "json")  # fmt: skip
+    rows = _json(
+        "zones", "--db", str(store), "--site", str(SAMPLE / "site.yaml"), "--format", "json"
+    )
     levels = {r["name"]: (r["kind"], r["purdue_level"], r["source"]) for r in rows}
     assert levels["control"] == ("ot", 1, "site")
     assert levels["dmz"] == ("dmz", 3.5, "site")
@@ -49,8 +50,7 @@ def test_zones_without_a_site_file_are_proposed(store: Path) -> None:
     assert all(r["source"] == "suggested" for r in rows)
 
 
-def test_zones_suggest_writes_a_site_file_that_loads(store: Path,
-                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_zones_suggest_writes_a_site_file_that_loads(store: Path, tmp_path: Path) -> None:
     target = tmp_path / "site.yaml"
     done = run_cli("zones", "suggest", "--db", str(store), "-o", str(target))
     assert done.returncode == 0, done.stderr
@@ -85,10 +85,34 @@ def test_acknowledged_and_suppressed_findings_stay_so_across_ingests(
     rows = _json("findings", "--db", str(db), "--site", site, "--format", "json")
     scan = next(r for r in rows if r["kind"] == "scan")
     bypass = next(r for r in rows if r["kind"] == "dmz_bypass")
-    assert run_cli("findings", "ack", scan["id"], "--db", str(db), "--by", "alice",
-                   "--why", "IT is cleaning ws-02").returncode == 0  # fmt: skip
-    assert run_cli("findings", "suppress", bypass["id"], "--db", str(db), "--by", "bob",
-                   "--why", "temporary integrator access until Friday").returncode == 0  # fmt: skip
+    assert (
+        run_cli(
+            "findings",
+            "ack",
+            scan["id"],
+            "--db",
+            str(db),
+            "--by",
+            "alice",
+            "--why",
+            "IT is cleaning ws-02",
+        ).returncode
+        == 0
+    )
+    assert (
+        run_cli(
+            "findings",
+            "suppress",
+            bypass["id"],
+            "--db",
+            str(db),
+            "--by",
+            "bob",
+            "--why",
+            "temporary integrator access until Friday",
+        ).returncode
+        == 0
+    )
     other = next(iter(sorted((corpus / "Modbus").glob("*.pcap*"))), None)
     if other is not None:
         assert run_cli("ingest", "-q", "--db", str(db), str(other)).returncode in (0, 3)
@@ -113,16 +137,25 @@ def test_acknowledged_and_suppressed_findings_stay_so_across_ingests(
 
 
 def test_channels_with_status_and_manager(store: Path) -> None:
-    rows = _json("channels", "--db", str(store), "--site", str(SAMPLE / "site.yaml"),
-                 "--format", "json")  # fmt: skip
+    rows = _json(
+        "channels", "--db", str(store), "--site", str(SAMPLE / "site.yaml"), "--format", "json"
+    )
     status = {r["name"]: (r["status"], r["manager"], r["sessions"] > 0) for r in rows}
     assert status["vendor-ssh"] == ("approved", "ot-security", True)
     assert status["scada-teamviewer"] == ("unapproved", None, True)
 
 
 def test_owners_names_who_has_nobody(store: Path) -> None:
-    rows = _json("owners", "--db", str(store), "--site", str(SAMPLE / "site.yaml"),
-                 "--format", "json", "--nobody")  # fmt: skip
+    rows = _json(
+        "owners",
+        "--db",
+        str(store),
+        "--site",
+        str(SAMPLE / "site.yaml"),
+        "--format",
+        "json",
+        "--nobody",
+    )
     assert {"channel", "asset"} <= {r["kind"] for r in rows}
     channel = next(r for r in rows if r["kind"] == "channel")
     assert channel["subject"] == "scada-teamviewer" and channel["owner"] == "NOBODY"
@@ -133,8 +166,19 @@ def test_map_formats(store: Path, tmp_path: Path) -> None:
     text = run_cli("map", "--db", str(store), "--site", site)
     assert text.returncode == 0 and "enterprise" in text.stdout and "control" in text.stdout
     graphml = tmp_path / "map.graphml"
-    done = run_cli("map", "--db", str(store), "--site", site, "--level", "asset",
-                   "--format", "graphml", "-o", str(graphml))  # fmt: skip
+    done = run_cli(
+        "map",
+        "--db",
+        str(store),
+        "--site",
+        site,
+        "--level",
+        "asset",
+        "--format",
+        "graphml",
+        "-o",
+        str(graphml),
+    )
     assert done.returncode == 0, done.stderr
     assert ET.parse(graphml).getroot().tag.endswith("graphml")
     if shutil.which("dot") is None:
@@ -146,8 +190,9 @@ def test_map_formats(store: Path, tmp_path: Path) -> None:
 
 
 def test_questions_json(store: Path) -> None:
-    doc = _json("questions", "--db", str(store), "--site", str(SAMPLE / "site.yaml"),
-                "--format", "json")  # fmt: skip
+    doc = _json(
+        "questions", "--db", str(store), "--site", str(SAMPLE / "site.yaml"), "--format", "json"
+    )
     assert len(doc["answers"]) == 3 and len(doc["checklist"]) == 4
     statuses = {i["item"]: i["status"] for i in doc["checklist"]}
     assert statuses["Joint boundary monitoring agreed"] == "partial"
@@ -158,8 +203,16 @@ def test_export_has_the_convergence_sections(store: Path) -> None:
     for key in ("zones", "conduits", "channels", "findings"):
         assert doc[key], key
     finding = doc["findings"][0]
-    assert set(finding) >= {"id", "kind", "severity", "title", "zone", "assets", "evidence",
-                            "owners"}  # fmt: skip
+    assert set(finding) >= {
+        "id",
+        "kind",
+        "severity",
+        "title",
+        "zone",
+        "assets",
+        "evidence",
+        "owners",
+    }
 
 
 def test_a_bad_site_file_is_one_clear_error(store: Path, tmp_path: Path) -> None:
@@ -171,3 +224,38 @@ def test_a_bad_site_file_is_one_clear_error(store: Path, tmp_path: Path) -> None
     assert "Traceback" not in done.stderr
     missing = run_cli("zones", "--db", str(store), "--site", str(tmp_path / "none.yaml"))
     assert missing.returncode == 1 and "none.yaml" in missing.stderr
+
+
+def test_owners_from_a_spreadsheet(store: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Building services asset register"])  # a title row above the header
+    sheet.append([])
+    sheet.append(["Device", "IP Address", "Asset owner", "Patched by", "Criticality", "Room"])
+    sheet.append(["bms-01", "10.40.0.30", "facilities", "hvac-contractor", "high", "B2"])
+    sheet.append(["ghost", "10.40.0.300", "facilities", "", "", ""])
+    path = tmp_path / "register.xlsx"
+    book.save(path)
+    done = run_cli(
+        "owners",
+        "--db",
+        str(store),
+        "--site",
+        str(SAMPLE / "site.yaml"),
+        "--owners",
+        str(path),
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "row 5" in done.stderr and "10.40.0.300" in done.stderr  # the bad row, named
+    rows = {r["subject"]: r for r in json.loads(done.stdout) if r["kind"] == "asset"}
+    bms = rows["bms-01"]
+    assert (bms["owner"], bms["owner_source"], bms["updated_by"]) == (
+        "facilities",
+        "site",
+        "hvac-contractor",
+    )

@@ -7,6 +7,7 @@ test with the lab's message naming the device; it is never skipped silently.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,12 +17,17 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from tests.truth_findings import finding_signatures
 
+from otseam.analysis.convergence import analyse
+from otseam.ingest import ingest
 from otseam.lab.check import check_capture
 from otseam.lab.command import run
 from otseam.lab.fabric import NETNS_ETC, PREFIX, leftovers
 from otseam.lab.plants import plant_named
 from otseam.lab.runner import run_lab
+from otseam.site.load import load_site
+from otseam.store.database import open_store
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,8 +58,16 @@ def test_converged_plant_records_what_its_truth_says(tmp_path: Path) -> None:
     problems = check_capture(result.pcap, result.truth)
     assert problems == [], "\n".join(problems)
     assert result.packets > 1000 and result.size < 5 * 1024 * 1024
-    assert (tmp_path / "out" / "site.yaml").is_file()
+    site = tmp_path / "out" / "site.yaml"
+    assert site.is_file()
     _no_leftovers()
+    # otseam finds in the fresh recording exactly what the truth lists
+    engine = open_store(str(tmp_path / "fresh.db"))
+    ingest([str(result.pcap)], engine)
+    with engine.begin() as conn:
+        conv = analyse(conn, load_site(site))
+    found, expected = finding_signatures(conv, json.loads(result.truth.read_text()))
+    assert found == expected
     assert _root_links() == links_before, "the lab left an interface in the root namespace"
 
 
