@@ -9,11 +9,11 @@ the same aggregation by asset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from otseam.analysis.facts import Facts, Flow, is_group
+from otseam.analysis.facts import Flow, is_group
 from otseam.analysis.zoning import Zoning
 from otseam.model.convergence import AssetEdge, ConduitUse
 from otseam.site.model import Conduit, Service, Site
@@ -106,12 +106,17 @@ def _use(site: Site, key: tuple[str, str], cell: _Cell, zoning: Zoning) -> Condu
     )
 
 
-def asset_edges(flows: list[Flow], facts: Facts, zoning: Zoning) -> list[AssetEdge]:
-    """Asset-to-asset edges, busiest first."""
+def asset_edges(
+    flows: list[Flow], name: Callable[[str], str], zoning: Zoning
+) -> list[AssetEdge]:
+    """Asset-to-asset edges (``name`` gives an address's asset name), busiest first;
+    multicast and broadcast are nobody's asset and are left out."""
     cells: dict[tuple[str, str], _Cell] = {}
     zone_by_name: dict[str, str | None] = {}
     for flow in flows:
-        src, dst = facts.label(flow.client), facts.label(flow.server)
+        if is_group(flow.server):
+            continue
+        src, dst = name(flow.client), name(flow.server)
         cells.setdefault((src, dst), _Cell()).add(flow)
         zone_by_name.setdefault(src, zoning.zone_of(flow.client))
         zone_by_name.setdefault(dst, zoning.zone_of(flow.server))

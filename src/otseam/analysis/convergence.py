@@ -54,7 +54,7 @@ def analyse(
         zoning.zones,
         tuple(ctx.placements),
         tuple(conduit_matrix(site, facts.flows, zoning)),
-        tuple(asset_edges(facts.flows, facts, zoning)) if edges else (),
+        tuple(asset_edges(facts.flows, ctx.name, zoning)) if edges else (),
         tuple(channels),
         tuple(apply_states(conn, found)),
         tuple(owned),
