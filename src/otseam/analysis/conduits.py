@@ -106,9 +106,7 @@ def _use(site: Site, key: tuple[str, str], cell: _Cell, zoning: Zoning) -> Condu
     )
 
 
-def asset_edges(
-    flows: list[Flow], name: Callable[[str], str], zoning: Zoning
-) -> list[AssetEdge]:
+def asset_edges(flows: list[Flow], name: Callable[[str], str], zoning: Zoning) -> list[AssetEdge]:
     """Asset-to-asset edges (``name`` gives an address's asset name), busiest first;
     multicast and broadcast are nobody's asset and are left out."""
     cells: dict[tuple[str, str], _Cell] = {}

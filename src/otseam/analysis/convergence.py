@@ -19,6 +19,7 @@ from otseam.analysis.crossings import crossing_findings, scan_findings
 from otseam.analysis.dual_homed import dual_homed_findings
 from otseam.analysis.facts import Flow, load_facts
 from otseam.analysis.ics_operations import ics_operation_findings
+from otseam.analysis.identity_changes import firmware_change_findings
 from otseam.analysis.owners import responsibilities, unowned_findings
 from otseam.analysis.zoning import place_assets, zone_assets
 from otseam.model.convergence import SEVERITIES, ChannelUse, Convergence, Finding
@@ -43,6 +44,7 @@ def analyse(
     ctx = Context(site, facts, zoning, place_assets(site, facts, zoning))
     channels, channel_flows = channel_uses(ctx, facts.flows)
     found = _findings(ctx, channels, channel_flows)
+    found += firmware_change_findings(ctx, conn)
     owned = responsibilities(ctx, channels)
     found += unowned_findings(ctx, owned)
     found.sort(key=lambda f: (ORDER[f.severity], f.kind, f.title))

@@ -40,6 +40,7 @@ FINDING_KINDS: Final = (
     "insecure_protocol",
     "scan",
     "unowned",
+    "firmware_change",
 )
 
 
