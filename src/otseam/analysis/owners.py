@@ -43,6 +43,7 @@ def _asset(ctx: Context, place: Placement) -> Responsibility:
         tuple(dict.fromkeys(p for p in notify if p)),
         place.role,
         entry.criticality if entry else None,
+        place.key,
     )
 
 

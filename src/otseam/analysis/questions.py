@@ -133,13 +133,17 @@ def _party(party: str, contacts: dict[str, str]) -> str:
 
 
 def _asset_responsibilities(conv: Convergence) -> dict[str, Responsibility]:
-    return {r.subject: r for r in conv.responsibilities if r.subject_kind == "asset"}
+    """By asset key (names need not be unique: a router's interfaces share one), and by
+    name for responsibilities that carry no key."""
+    table = {r.subject: r for r in conv.responsibilities if r.subject_kind == "asset"}
+    table.update({r.key: r for r in conv.responsibilities if r.subject_kind == "asset" and r.key})
+    return table
 
 
 def _responsibility(
     placement: Placement, table: dict[str, Responsibility]
 ) -> Responsibility | None:
-    return table.get(placement.name) or table.get(placement.key)
+    return table.get(placement.key) or table.get(placement.name)
 
 
 def _zone_owner(zone: ZoneUse, conv: Convergence) -> str | None:
@@ -199,7 +203,7 @@ def _first_to_know(conv: Convergence) -> Answer:
     unowned = [z.name for z in zones if not _zone_owner(z, conv)]
     tail = f" Shop-floor zones nobody owns: {_names(unowned)}." if unowned else ""
     state = "is agreed" if agreed else "is not agreed"
-    answer = f"{sentence[0].upper()}{sentence[1:]}. Boundary monitoring {state}.{tail}"
+    answer = f"{sentence}. Boundary monitoring {state}.{tail}"
     return Answer(QUESTIONS[0], answer, tuple(evidence))
 
 

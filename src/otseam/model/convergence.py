@@ -173,6 +173,7 @@ class Responsibility:
     notify: tuple[str, ...]
     role: str | None = None  # the asset's role
     criticality: str | None = None
+    key: str | None = None  # the asset's key (names of assets need not be unique)
 
 
 @dataclass(frozen=True, slots=True)
