@@ -170,7 +170,7 @@ def iec104_poll(rtu: Host, common_address: int, command_after: float | None = No
     operations: tuple[Operation, ...] = ()
     if command_after is not None:
         detail = "C_SC_NA_1 single command, IOA 21 := ON"
-        operations = (Operation(rtu.name, "iec104", "write", detail),)
+        operations = (Operation(rtu.name, "iec104", "control", detail),)
     return Program(
         label=f"IEC 104 supervision of {rtu.name}",
         stack="c104",
@@ -192,6 +192,6 @@ def iec104_command(rtu: Host, common_address: int) -> Program:
         args=("--host", ip, "--common-address", str(common_address), "--mode", "command"),
         flows=(Flow(rtu.name, ip, 2404, "tcp", "iec104"),),
         operations=(
-            Operation(rtu.name, "iec104", "write", "C_SC_NA_1 single command, IOA 21 := ON"),
+            Operation(rtu.name, "iec104", "control", "C_SC_NA_1 single command, IOA 21 := ON"),
         ),
     )
