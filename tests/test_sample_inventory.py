@@ -4,8 +4,8 @@ The lab wrote truth.json from what it built. This checks the inventory part
 (issue 2): every device's MAC is an asset holding its addresses, the
 identities the Modbus and EtherNet/IP dissectors read are the ones the lab
 configured, and every operation the lab performed (Modbus, EtherNet/IP,
-S7, IEC 104, OPC UA, BACnet) is there with the right requester. Zones, roles and findings are checked where
-they are built.
+S7, IEC 104, OPC UA, BACnet) is there with the right requester. Zones,
+roles and findings are checked where they are built.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ OPERATION_FILTERS: dict[tuple[str, str], str] = {
     ("s7comm", "program_download"): "s7comm.param.func == 0x1a",
     ("s7comm", "plc_stop"): "s7comm.param.func == 0x29",
     ("s7comm", "plc_start"): "s7comm.param.func == 0x28",
-    ("iec104", "write"): "iec60870_asdu.typeid == 45",
+    ("iec104", "control"): "iec60870_asdu.typeid == 45",
     ("opcua", "write"): "opcua.servicenodeid.numeric == 673",
 }
 
