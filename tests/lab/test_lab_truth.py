@@ -57,7 +57,7 @@ def test_operations_name_who_did_them_and_each_can_be_checked() -> None:
     ops = {(op["src"], op["dst"], op["operation"]) for op in doc["operations"]}
     assert ("ews-01", "plc-s7-01", "plc_stop") in ops
     assert ("ews-01", "plc-s7-01", "program_download") in ops
-    assert ("scada-01", "rtu-104-01", "write") in ops
+    assert ("scada-01", "rtu-104-01", "control") in ops
     for op in doc["operations"]:
         assert (op["protocol"], op["operation"]) in OPERATION_FILTERS
 
