@@ -24,6 +24,7 @@ from otseam.model.observations import (
     ProtocolRole,
 )
 from otseam.protocols import bacnet
+from otseam.protocols.bacnet_segments import MAX_PENDING, MAX_REPLY, SegmentedAcks
 from otseam.sources.capture import CaptureSource, decode_capture
 
 SAMPLE = Path(str(resources.files("otseam") / "data" / "sample"))
@@ -136,12 +137,154 @@ def test_a_routed_i_am_is_not_the_senders_identity() -> None:
     assert not [o for o in run(routed) if isinstance(o, Malformed)]
 
 
-def test_only_the_first_segment_of_a_segmented_ack_is_decoded() -> None:
-    body = READ_VENDOR_NAME_ACK[8:]  # service choice and what follows
-    first = bvlc(b"\x01\x00" + bytes([0x3C, 0x01, 0x00, 0x04]) + body[:-1])
-    later = bvlc(b"\x01\x00" + bytes([0x38, 0x01, 0x01, 0x04]) + body[:-1])
-    assert identity(first) == {"device_instance": "3000", "vendor": "JCI"}
-    assert identity(later) == {}
+# Segmented Complex-ACKs. The corpus has none (bacnet_test.pcap's acks are
+# all unsegmented), so the segments are built from ASHRAE 135-2020 clauses
+# 5.4 and 20.1.5: flags SEG (0x08) and MOR (0x04), invoke id, sequence
+# number, proposed window size, service choice, then the next part of the
+# service ACK. Each test uses its own source port: the reassembly state is
+# kept across messages, keyed by ports, invoke id and service.
+def character_string(text: str) -> bytes:
+    raw = b"\x00" + text.encode()
+    return bytes([0x75, len(raw)]) + raw
+
+
+def device_result(prop: int, value: bytes) -> bytes:
+    tag = bytes([0x29, prop]) if prop < 256 else b"\x2a" + prop.to_bytes(2, "big")
+    return tag + b"\x4e" + value + b"\x4f"
+
+
+RPM_DEVICE_ACK = (
+    bytes.fromhex("0c020004d2 1e")  # device 1234, [1] listOfResults
+    + device_result(121, character_string("Acme Building Controls"))
+    + device_result(70, character_string("AB-CTRL-2000 Field Controller"))
+    + device_result(44, character_string("4.12.7"))
+    + device_result(12, character_string("AppSuite 2024.2"))
+    + device_result(77, character_string("AHU-3 supervisory controller"))
+    + device_result(372, character_string("SN-00917733"))
+    + b"\x1f"
+)
+RPM_DEVICE_IDENTITY = {
+    "device_instance": "1234",
+    "vendor": "Acme Building Controls",
+    "model": "AB-CTRL-2000 Field Controller",
+    "firmware": "4.12.7",
+    "application": "AppSuite 2024.2",
+    "name": "AHU-3 supervisory controller",
+    "serial": "SN-00917733",
+}
+
+
+def segments(service_ack: bytes, size: int = 40, invoke: int = 7, service: int = 14) -> list[bytes]:
+    """Complex-ACK segments of ``size`` service ACK octets each, in order."""
+    parts = [service_ack[i : i + size] for i in range(0, len(service_ack), size)]
+    return [
+        bvlc(
+            b"\x01\x00"
+            + bytes([0x3C if n < len(parts) - 1 else 0x38, invoke, n % 256, 4, service])
+            + part
+        )
+        for n, part in enumerate(parts)
+    ]
+
+
+def reassembled(messages: list[bytes], port: int) -> dict[str, str]:
+    """Identity attributes from all messages, sent by SERVER from ``port``."""
+    context = MessageContext("bacnet", "udp", SERVER, CLIENT, port, 47808, 0)
+    found: dict[str, str] = {}
+    for message in messages:
+        for o in run(message, context):
+            assert not isinstance(o, Malformed)
+            if isinstance(o, Identity):
+                assert o.address == SERVER
+                found.update(o.attributes)
+    return found
+
+
+def test_segmented_read_property_multiple_ack_is_reassembled() -> None:
+    parts = segments(RPM_DEVICE_ACK)
+    assert len(parts) == 5
+    assert reassembled(parts, 40001) == RPM_DEVICE_IDENTITY
+
+
+def test_segmented_read_property_ack_is_reassembled() -> None:
+    ack = bytes.fromhex("0c020004d2 1946 3e") + character_string("Model-X " * 20) + b"\x3f"
+    assert reassembled(segments(ack, size=50, service=12), 40002) == {
+        "device_instance": "1234",
+        "model": ("Model-X " * 20).strip(),
+    }
+
+
+def test_first_segment_alone_gives_only_its_whole_values() -> None:
+    first = segments(RPM_DEVICE_ACK, size=60)[0]
+    assert reassembled([first], 40003) == {
+        "device_instance": "1234",
+        "vendor": "Acme Building Controls",
+    }
+
+
+@pytest.mark.parametrize(
+    ("order", "complete"),
+    [
+        ([0, 1, 1, 2, 3, 4], True),  # a retransmitted segment is ignored
+        ([0, 1, 3, 4], False),  # a lost segment abandons the reply
+        ([0, 2, 1, 3, 4], False),  # out of order
+        ([1, 2, 3, 4], False),  # the first segment was never seen
+        ([0, 1, 2, 0, 1, 2, 3, 4], True),  # a new first segment starts again
+    ],
+)
+def test_segments_are_joined_only_in_sequence(order: list[int], complete: bool) -> None:
+    parts = segments(RPM_DEVICE_ACK)
+    port = 40100 + sum(n * 7**i for i, n in enumerate(order)) % 800
+    found = reassembled([parts[n] for n in order], port)
+    assert ("serial" in found) == complete
+
+
+def test_interleaved_replies_are_kept_apart() -> None:
+    first = segments(RPM_DEVICE_ACK, invoke=1)
+    second = segments(RPM_DEVICE_ACK.replace(b"SN-00917733", b"SN-00000002"), invoke=2)
+    mixed = [m for pair in zip(first, second, strict=True) for m in pair]
+    context = MessageContext("bacnet", "udp", SERVER, CLIENT, 40004, 47808, 0)
+    serials = {
+        dict(o.attributes).get("serial")
+        for m in mixed
+        for o in run(m, context)
+        if isinstance(o, Identity)
+    }
+    assert serials - {None} == {"SN-00917733", "SN-00000002"}
+
+
+def test_a_reply_over_the_size_bound_is_abandoned() -> None:
+    store = SegmentedAcks()
+    key = (47808, 47808, "", 1, 14)
+    assert store.add(key, 0, True, bytes(MAX_REPLY - 10)) is None
+    assert store.add(key, 1, False, bytes(20)) is None
+    assert not store.pending
+
+
+def test_pending_replies_are_bounded_oldest_first() -> None:
+    store = SegmentedAcks()
+    for invoke in range(MAX_PENDING + 5):
+        store.add((1, 2, "", invoke % 256, invoke // 256), 0, True, b"x")
+    assert len(store.pending) == MAX_PENDING
+    assert (1, 2, "", 0, 0) not in store.pending
+    assert store.add((1, 2, "", MAX_PENDING + 4, 0), 1, False, b"y") == b"xy"
+
+
+def test_sequence_numbers_wrap_at_256() -> None:
+    store = SegmentedAcks()
+    key = (1, 2, "", 9, 14)
+    store.add(key, 0, True, b"a")
+    for n in range(1, 300):
+        assert store.add(key, n % 256, True, b"a") is None
+    assert store.add(key, 300 % 256, False, b"b") == b"a" * 300 + b"b"
+
+
+def test_segment_ack_gives_roles_from_the_srv_bit() -> None:
+    segment_ack = bvlc(b"\x01\x00" + bytes([0x40, 7, 3, 4]))  # from the client
+    assert {(o.address, o.role) for o in run(segment_ack) if isinstance(o, ProtocolRole)} == {
+        (CLIENT, "client"),
+        (SERVER, "server"),
+    }
 
 
 def test_the_key_hides_the_invoke_id_and_keeps_the_service() -> None:
@@ -262,3 +405,17 @@ def test_truncated_and_flipped_messages_never_raise(message: bytes, data: st.Dat
     mutated[flip] = data.draw(st.integers(0, 255))
     for candidate in (message[:cut], bytes(mutated)):
         assert all(isinstance(o, OBSERVATIONS) for o in run(candidate))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_truncated_mutated_and_reordered_segments_never_raise(data: st.DataObject) -> None:
+    parts = segments(RPM_DEVICE_ACK, size=data.draw(st.integers(1, 80)))
+    picked = data.draw(st.lists(st.sampled_from(parts), max_size=len(parts) + 3))
+    context = MessageContext("bacnet", "udp", SERVER, CLIENT, 41000, 47808, 0)
+    for message in picked:
+        cut = data.draw(st.integers(0, len(message)))
+        mutated = bytearray(message[:cut] or b"\x00")
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
+        for candidate in (message[:cut], bytes(mutated), message):
+            assert all(isinstance(o, OBSERVATIONS) for o in run(candidate, context))

@@ -10,11 +10,17 @@ they return is a template shared by every conversation that sends the same
 message: a million clients polling the same register cost one dissection,
 not a million. Addresses are put in at ``finish``, vectorised over groups.
 Stream events (reassembled TCP) are dissected with their real addresses.
+
+A conversation is labelled by its port; where the port's protocol
+``carries`` others (``ProtocolSpec.carries``) and a message of the
+conversation yields a ``ProtocolRole`` of one of them, ``finish`` relabels
+the conversation with it (MMS on S7comm's TCP 102).
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from itertools import islice
 from typing import Any, Final, TypeVar
 
@@ -65,6 +71,8 @@ class FrameDecoder:
         self._streams: dict[tuple[int, int], TcpStream] = {}
         self._stream_ends: dict[tuple[int, int], tuple[Transport, str, str, int, int]] = {}
         self._templates: list[Template] = []
+        self._template_label: list[int] = []  # app id a template relabels to, 0: none
+        self._labels: dict[int, int] = {}  # conversation -> app id it carries
         self._template_ids: dict[Template, int] = {}
         self._by_header: dict[tuple[object, ...], int] = {}
         self._group_template = array("I")
@@ -115,6 +123,7 @@ class FrameDecoder:
         if template is None:
             template = self._template_ids[observations] = len(self._templates)
             self._templates.append(observations)
+            self._template_label.append(self._carried(spec, observations))
         if key is not None and all(isinstance(o, Operation | ProtocolRole) for o in observations):
             self._by_header[key] = template  # header-determined: reuse for the same header
             return template, True
@@ -138,7 +147,19 @@ class FrameDecoder:
                 reason = "TCP stream bytes that start no PDU were skipped (lost segment or damage)"
                 self._single.append((Malformed(src, dst, spec.name, reason, message[:64]), ts))
         for pdu in pdus:
-            self._single.extend((o, ts) for o in self._dissect(spec, pdu, ctx))
+            observations = self._dissect(spec, pdu, ctx)
+            self._single.extend((o, ts) for o in observations)
+            carried = self._carried(spec, observations)
+            if carried:
+                self._labels[owner] = carried
+
+    def _carried(self, spec: ProtocolSpec, observations: Iterable[Observation]) -> int:
+        """The app id of a protocol ``spec`` carries that ``observations``
+        give a role of (the conversation's label then), else 0."""
+        for obs in observations:
+            if isinstance(obs, ProtocolRole) and obs.protocol in spec.carries:
+                return self.registry.app_id(obs.protocol)
+        return 0
 
     def _stream_context(
         self, spec: ProtocolSpec, owner: int, direction: int, ts: int
@@ -203,6 +224,11 @@ class FrameDecoder:
         self._apply_templates(facts)
         for obs, ts in self._single:
             _aggregate(facts, obs, 1, ts, ts)
+        if self._labels:
+            conversations = facts.conversations.copy()  # the walker's buffer is read-only
+            owners = np.fromiter(self._labels, dtype=np.int64, count=len(self._labels))
+            conversations["app"][owners] = list(self._labels.values())
+            facts.conversations = conversations
         return facts
 
     def _apply_templates(self, facts: CaptureFacts) -> None:
@@ -228,6 +254,10 @@ class FrameDecoder:
         np.minimum.at(first, inverse, groups["first_ns"])
         last = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(last, inverse, groups["last_ns"])
+        labels = np.asarray(self._template_label, dtype=np.uint8)[rows["tpl"]]
+        relabel = (labels > 0) & (rows["dir"] < 2)  # conversations, not layer-2 stations
+        owners = rows["owner"][relabel].tolist()
+        self._labels.update(zip(owners, labels[relabel].tolist(), strict=True))
         src, dst = self._addresses(facts, rows["owner"], rows["dir"])
         compiled = [_compile(facts, template) for template in self._templates]
         for tpl, s, d, n, f, la in zip(

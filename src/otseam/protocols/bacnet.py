@@ -8,9 +8,9 @@ control, optional DNET/DLEN/DADR, SNET/SLEN/SADR and hop count, then either
 a network-layer message or an APDU. Identity comes from I-Am (device
 instance, max APDU, segmentation, vendor id) and from ReadProperty /
 ReadPropertyMultiple acknowledgements of the Device object's properties.
-The dissector sees one message, so segmented replies are not reassembled:
-the first segment is decoded as far as it goes, later segments only give
-roles.
+Segmented Complex-ACKs (clause 5.4, 20.1.5) are put back together in
+sequence order (``bacnet_segments``) and decoded once their last segment is
+in; the first segment is also decoded as far as its values are complete.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
+from otseam.protocols.bacnet_segments import SegmentedAcks
 from otseam.protocols.bacnet_tags import (
     BVLC_FUNCTIONS,
     CONFIRMED,
@@ -46,6 +47,11 @@ FORWARDED: Final = 0x04
 NPDU_FUNCTIONS: Final = frozenset({FORWARDED, 0x09, ORIGINAL_UNICAST, 0x0B})
 BVLC_ANSWERS: Final = frozenset({0x00, 0x03, 0x07})  # Result, Read-BDT-Ack, Read-FDT-Ack
 
+# Unfinished segmented replies of every conversation, keyed by the ports (the
+# addresses are placeholders, see docs/protocols/README.md), the Forwarded-NPDU
+# origin, the invoke id and the service choice.
+_SEGMENTS = SegmentedAcks()
+
 
 def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
     """Observations from one BACnet/IP UDP payload."""
@@ -63,14 +69,15 @@ def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
     if function not in NPDU_FUNCTIONS:
         yield from _bvlc(function, ctx)
         return
-    origin, start = ctx.src, 4
+    origin, start, via = ctx.src, 4, ""
     if function == FORWARDED:
         if length < 10:
             yield Malformed(ctx.src, ctx.dst, NAME, "Forwarded-NPDU without origin", message)
             return
-        origin, start = ".".join(str(b) for b in message[4:8]), 10
+        origin = via = ".".join(str(b) for b in message[4:8])
+        start = 10
     unicast = function == ORIGINAL_UNICAST
-    yield from _npdu(message, start, origin, ctx, unicast)
+    yield from _npdu(message, start, (origin, via), ctx, unicast)
 
 
 def _bvlc(function: int, ctx: MessageContext) -> Iterator[Observation]:
@@ -86,8 +93,11 @@ def _bvlc(function: int, ctx: MessageContext) -> Iterator[Observation]:
 
 
 def _npdu(
-    message: bytes, pos: int, origin: str, ctx: MessageContext, unicast: bool
+    message: bytes, pos: int, sender: tuple[str, str], ctx: MessageContext, unicast: bool
 ) -> Iterator[Observation]:
+    """``sender``: who sent the NPDU and, for a Forwarded-NPDU, the same
+    address again (else "") for keying segmented replies."""
+    origin, via = sender
     if pos + 2 > len(message) or message[pos] != 0x01:
         yield Malformed(ctx.src, ctx.dst, NAME, "NPDU version is not 1", message[:64])
         return
@@ -111,12 +121,17 @@ def _npdu(
         yield Operation(origin, ctx.dst, NAME, operation, kind, name)
         return
     identity_at = None if routed_source else origin
-    yield from _apdu(message[pos:], origin, ctx, unicast, identity_at)
+    yield from _apdu(message[pos:], (origin, via), ctx, unicast, identity_at)
 
 
 def _apdu(
-    apdu: bytes, origin: str, ctx: MessageContext, unicast: bool, identity_at: str | None
+    apdu: bytes,
+    sender: tuple[str, str],
+    ctx: MessageContext,
+    unicast: bool,
+    identity_at: str | None,
 ) -> Iterator[Observation]:
+    origin, via = sender
     kind = apdu[0] >> 4
     if kind == 0:  # Confirmed-Request (20.1.2)
         header = 5 if apdu[0] & 0x08 else 3
@@ -139,7 +154,7 @@ def _apdu(
         yield ProtocolRole(origin, NAME, "server")
         yield ProtocolRole(ctx.dst, NAME, "client")
         if kind == 3 and identity_at is not None:
-            yield from _complex_ack(apdu, identity_at)
+            yield from _complex_ack(apdu, identity_at, (ctx.sport, ctx.dport, via))
     elif kind in (4, 7):  # Segment-ACK, Abort: the SRV bit says who sent it
         sender_is_server = bool(apdu[0] & 0x01)
         yield ProtocolRole(origin, NAME, "server" if sender_is_server else "client")
@@ -169,12 +184,29 @@ def _unconfirmed(
         yield ProtocolRole(origin, NAME, "server")
 
 
-def _complex_ack(apdu: bytes, identity_at: str) -> Iterator[Observation]:
+def _complex_ack(
+    apdu: bytes, identity_at: str, conversation: tuple[int, int, str]
+) -> Iterator[Observation]:
+    """Identity in a Complex-ACK (clause 20.1.5): type and flags, invoke
+    id, for a segment its sequence number and proposed window size, then
+    the service ACK choice and the service ACK."""
     segmented = bool(apdu[0] & 0x08)
-    header = 4 if segmented else 2  # type, invoke id, [sequence, window,] service
-    if len(apdu) <= header or (segmented and apdu[2] != 0):
-        return  # later segments continue a value the first one started
-    attributes = device_properties(apdu[header], apdu, header + 1)
+    header = 4 if segmented else 2
+    if len(apdu) <= header:
+        return
+    service = apdu[header]
+    if not segmented:
+        attributes = device_properties(service, apdu, header + 1)
+    else:
+        sequence, more = apdu[2], bool(apdu[0] & 0x04)
+        key = (*conversation, apdu[1], service)
+        whole = _SEGMENTS.add(key, sequence, more, apdu[header + 1 :])
+        # the first segment alone gives the values it holds whole, in case
+        # a later one is lost; the reassembled reply gives all of them
+        found = device_properties(service, apdu, header + 1) if sequence == 0 else ()
+        if whole is not None:
+            found += device_properties(service, whole, 0)
+        attributes = tuple(dict.fromkeys(found))
     if attributes:
         yield Identity(identity_at, NAME, attributes)
 

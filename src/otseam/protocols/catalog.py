@@ -14,6 +14,7 @@ from otseam.protocols import (
     http,
     iec104,
     lldp,
+    mms,
     modbus,
     nbns,
     opcua,
@@ -55,6 +56,7 @@ REGISTRY: Final = Registry(
         lldp.PROTOCOL,
         cdp.PROTOCOL,
         snmp.PROTOCOL,
+        mms.PROTOCOL,  # before the label-only ones: app ids stay as they were
         *wellknown.PROTOCOLS,
     ]
 )

@@ -12,7 +12,9 @@ Responses and Hello put a 2-byte BlockInfo before the data, Set requests a
 On UDP the PDU is a connectionless DCE/RPC request or response whose
 interface UUID names the PNIO device, controller or supervisor interface
 and whose opnum is the CM operation; a Connect request's ARBlockReq names
-the initiating controller's station.
+the initiating controller's station, and a Read response holding the I&M0
+or I&M1 record of the device access point gives the responder's identity
+(``profinet_records``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
+from otseam.protocols.profinet_records import read_response_identity
 from otseam.protocols.registry import ProtocolSpec
 
 __all__ = ["DCP_SERVICES", "PROTOCOL", "RPC_OPERATIONS", "dissect"]
@@ -102,6 +105,7 @@ RPC_OPERATIONS: Final[dict[int, tuple[str, str]]] = {
     5: ("Read Implicit", "read"),
 }
 AR_BLOCK_REQ: Final = 0x0101
+READ_OPNUMS: Final = frozenset({2, 5})
 
 
 def dissect(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
@@ -215,6 +219,10 @@ def _rpc(message: bytes, ctx: MessageContext) -> Iterator[Observation]:
     if ptype == 2:  # response: the sender serves the interface
         yield ProtocolRole(ctx.src, "profinet", "server")
         yield ProtocolRole(ctx.dst, "profinet", "client")
+        if opnum in READ_OPNUMS:
+            attributes = read_response_identity(message[80:], VENDORS)
+            if attributes:
+                yield Identity(ctx.src, "profinet", attributes)
         return
     yield Operation(ctx.src, ctx.dst, "profinet", operation, opnum, f"{kind} {name}")
     yield ProtocolRole(ctx.dst, "profinet", "server")
@@ -247,9 +255,13 @@ PROTOCOL: Final = ProtocolSpec(
     dissector=dissect,
     mode="representative",
     # DCP header and the first blocks (the values a Set writes are named in
-    # the operation); the Xid varies per exchange. RT cyclic data also lands
-    # in the key: see profinet.md.
-    key_len=64,
-    key_masks=((4, 4),),
+    # the operation); the Xid varies per exchange. On UDP: the RPC header
+    # with its sequence number (64) masked, and for Read requests and
+    # responses the IODReadReq/ResHeader up to the record index, its
+    # SeqNumber (106) masked, so that reads of different slots or records
+    # are dissected apart. RT cyclic data also lands in the key: see
+    # profinet.md.
+    key_len=136,
+    key_masks=((4, 4), (64, 4), (106, 2)),
     doc="docs/protocols/profinet.md",
 )

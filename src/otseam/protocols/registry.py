@@ -12,6 +12,11 @@ group, a group being (conversation, direction, protocol, digest of the first
 group's count multiplies what it reports. ``key_skip`` hides per-message
 counters (a Modbus transaction id) so that a polling loop collapses into a
 handful of groups.
+
+How a conversation is labelled: by the protocol of its port (or signature),
+unless that protocol ``carries`` others on the same port and its dissector
+reports a ``ProtocolRole`` of one of them in the conversation; the
+conversation is then labelled with that one (MMS on S7comm's TCP 102).
 """
 
 from __future__ import annotations
@@ -75,6 +80,10 @@ class ProtocolSpec:
     # for protocols read from their opening (banners, hellos, request
     # headers), so a bulk transfer is not a stream of new message groups.
     max_messages: int = 0
+    # Other registered protocols that run on this one's ports and that its
+    # dissector tells apart: a conversation in which it reports a
+    # ProtocolRole of one of them is labelled with that protocol.
+    carries: tuple[str, ...] = ()
     doc: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -98,6 +107,10 @@ class Registry:
         if len(set(names)) != len(names):
             raise ValueError(f"protocol declared twice: {names}")
         self.by_name = {s.name: s for s in self.specs}
+        for spec in self.specs:
+            unknown = [name for name in spec.carries if name not in self.by_name]
+            if unknown:
+                raise ValueError(f"{spec.name} carries undeclared protocols {unknown}")
 
     def app_id(self, name: str) -> int:
         return self.specs.index(self.by_name[name]) + 1

@@ -5,8 +5,8 @@ the whole packet), COTP (ISO 8073 / X.224 section 13: length indicator,
 PDU type; CR and CC carry the calling and called TSAPs as parameters 0xC1
 and 0xC2; DT carries user data), and in a DT either an S7comm PDU
 (protocol id 0x32), an S7comm-plus frame (0x72, ``s7comm_plus``) or an ISO
-session SPDU for MMS (IEC 61850, ISO 9506), which also runs on TCP 102 and
-is only reported as roles of ``mms``.
+session SPDU for MMS (IEC 61850, ISO 9506, module ``mms``), which also runs
+on TCP 102: its roles label the conversation ``mms`` (``carries``).
 
 The S7comm header (the layout Wireshark's and ICSNPP's dissectors decode;
 Siemens has not published the protocol) is protocol id, ROSCTR (1 Job,
@@ -31,7 +31,7 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
-from otseam.protocols import s7comm_plus
+from otseam.protocols import mms, s7comm_plus
 from otseam.protocols.registry import Framing, ProtocolSpec
 from otseam.protocols.s7szl import IDENTITY_LISTS, SzlFragments, szl_identity
 
@@ -57,10 +57,6 @@ MASKS: Final = (
 
 USERDATA_CODE_BASE: Final = 0x7000  # code = 0x7000 | group << 8 | subfunction
 READ_SZL: Final = (4, 1)
-# MMS on TCP 102: ISO session connect (CN) and accept (AC) SPDUs (ISO 8327
-# section 8.3), and MMS PDUs sent without session (initiate, confirmed).
-MMS_FROM_CLIENT: Final = frozenset({0x0D, 0xA0, 0xA8})
-MMS_FROM_SERVER: Final = frozenset({0x0E, 0xA1, 0xA9})
 
 # Job function code -> (name, operation)
 FUNCTIONS: Final[dict[int, tuple[str, str]]] = {
@@ -224,8 +220,8 @@ def _cotp(tpdu: bytes, ctx: MessageContext) -> Iterator[Observation]:
             yield from _s7(payload, KEY_END - (4 + li + 1), ctx)
         elif s7comm_plus.is_plus(payload):
             yield from s7comm_plus.dissect_plus(payload, ctx, PORT)
-        elif payload:
-            yield from _mms(payload[0], ctx)
+        elif mms.is_mms(payload):
+            yield from mms.dissect_session(payload, ctx)
     elif kind in (COTP_CR, COTP_CC):
         client, server = (ctx.src, ctx.dst) if kind == COTP_CR else (ctx.dst, ctx.src)
         yield from _connection(tpdu[: li + 1], client, server)
@@ -268,15 +264,6 @@ def _tsaps(params: bytes) -> dict[int, bytes]:
             found[code] = params[pos + 2 : pos + 2 + size]
         pos += 2 + size
     return found
-
-
-def _mms(first: int, ctx: MessageContext) -> Iterator[Observation]:
-    if first in MMS_FROM_CLIENT:
-        yield ProtocolRole(ctx.src, "mms", "client")
-        yield ProtocolRole(ctx.dst, "mms", "server")
-    elif first in MMS_FROM_SERVER:
-        yield ProtocolRole(ctx.src, "mms", "server")
-        yield ProtocolRole(ctx.dst, "mms", "client")
 
 
 def _s7(pdu: bytes, keyed: int, ctx: MessageContext) -> Iterator[Observation]:
@@ -384,5 +371,6 @@ PROTOCOL: Final = ProtocolSpec(
     key_skip=KEY_SKIP,
     key_len=KEY_LEN,
     key_masks=MASKS,
+    carries=(mms.NAME,),
     doc="docs/protocols/s7comm.md",
 )

@@ -25,8 +25,6 @@ def _p(
 
 PROTOCOLS: Final = (
     # industrial
-    # TCP 102 is s7comm's module, which also reports MMS (ISO session) roles
-    _p("mms", "MMS (ISO 9506, IEC 61850) on ISO-on-TCP"),
     _p("cip-io", "CIP class 0/1 I/O", udp=(2222,)),
     _p("goose", "IEC 61850 GOOSE", ethertypes=(0x88B8,)),
     _p("sv", "IEC 61850 Sampled Values", ethertypes=(0x88BA,)),
