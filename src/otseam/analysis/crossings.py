@@ -29,6 +29,7 @@ __all__ = ["SCAN_MIN_PROBES", "crossing_findings", "scan_findings"]
 SCAN_MIN_PROBES: Final = 10  # distinct (server, port) pairs
 SCAN_MIN_UNANSWERED: Final = 0.5
 CLEAR_TEXT_ADMIN: Final = frozenset({"telnet", "ftp", "tftp", "http", "vnc"})
+INSECURE_CANDIDATES: Final = CLEAR_TEXT_ADMIN | {"smb", "opcua"}
 Group = tuple[str, str, str]  # client key, server key, service
 
 
@@ -79,20 +80,38 @@ def scan_findings(ctx: Context, flows: list[Flow]) -> tuple[list[Finding], set[i
 
 def crossing_findings(ctx: Context, flows: Iterable[Flow]) -> list[Finding]:
     groups: dict[Group, list[Flow]] = defaultdict(list)
+    pairs: dict[Group, tuple[str, str]] = {}
     for flow in flows:
         src, dst = ctx.zone(flow.client), ctx.zone(flow.server)
         if src and dst and src != dst:
-            groups[(flow.client, flow.server, flow.service)].append(flow)
-    rules: tuple[Callable[[Context, list[Flow]], Finding | None], ...] = (
-        _it_ot,
-        _dmz_bypass,
-        _unapproved,
-        _insecure,
-    )
+            key = (flow.client, flow.server, flow.service)
+            groups[key].append(flow)
+            pairs[key] = (src, dst)
+    applicable: dict[tuple[str, str], tuple[Rule, ...]] = {}
     findings = []
-    for _key, grouped in sorted(groups.items()):
-        findings += [f for rule in rules if (f := rule(ctx, grouped))]
+    for key, grouped in groups.items():  # conversation order; findings are sorted later
+        pair = pairs[key]
+        if pair not in applicable:
+            applicable[pair] = _rules_for(ctx, *pair)
+        findings += [f for rule in applicable[pair] if (f := rule(ctx, grouped))]
     return findings
+
+
+Rule = Callable[[Context, list[Flow]], Finding | None]
+
+
+def _rules_for(ctx: Context, src: str, dst: str) -> tuple[Rule, ...]:
+    """The rules that can fire between two zones (each still checks for itself)."""
+    bypass = (_enterprise(ctx, src) and _control(ctx, dst)) or (
+        _control(ctx, src) and _enterprise(ctx, dst)
+    )
+    candidates: tuple[tuple[bool, Rule], ...] = (
+        (is_it_ot(ctx.zoning, src, dst), _it_ot),
+        (bypass, _dmz_bypass),
+        (bool(ctx.site.conduits), _unapproved),
+        (ctx.zoning.kind(dst) == "ot", _insecure),
+    )
+    return tuple(rule for possible, rule in candidates if possible)
 
 
 def _describe(ctx: Context, flow: Flow) -> str:
@@ -177,6 +196,8 @@ def _unapproved(ctx: Context, flows: list[Flow]) -> Finding | None:
 
 def _insecure(ctx: Context, flows: list[Flow]) -> Finding | None:
     flow = flows[0]
+    if flow.app not in INSECURE_CANDIDATES:
+        return None
     if ctx.zoning.kind(ctx.zone(flow.server)) != "ot" or not any(f.answered for f in flows):
         return None
     server = ctx.facts.identity.get(flow.server, {})

@@ -192,7 +192,7 @@ def _flows(conn: Connection, vlans: dict[str, int]) -> list[Flow]:
         c.vlan,
     ).order_by(c.id)
     flows = []
-    for row in conn.execute(query):
+    for row in conn.execute(query).all():  # fetchall: far quicker than row by row
         (
             cid,
             transport,

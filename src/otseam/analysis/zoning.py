@@ -133,6 +133,7 @@ def _internet(assets: int) -> ZoneUse:
     )
 
 
+@lru_cache(maxsize=1 << 20)
 def _subnet(ip: str) -> str | None:
     """The /24 (/64) of a unicast address; None for multicast, broadcast, link-local."""
     try:
@@ -143,12 +144,15 @@ def _subnet(ip: str) -> str | None:
         return None
     if ip == "255.255.255.255" or address.is_loopback:
         return None
-    prefix = 24 if address.version == 4 else 64
-    return str(ip_network(f"{ip}/{prefix}", strict=False))
+    if address.version == 4:
+        return str(address).rsplit(".", 1)[0] + ".0/24"
+    return str(ip_network(f"{ip}/64", strict=False))
 
 
 def _touches(facts: Facts, test: Callable[[str], bool]) -> bool:
-    return any(test(f.client) or test(f.server) for f in facts.flows)
+    """Whether a conversation reached an address passing ``test`` that holds no
+    asset: only a server that never answered can (every sender is an asset)."""
+    return any(test(f.server) for f in facts.flows if not f.answered)
 
 
 def _suggested_zoning(facts: Facts) -> Zoning:
