@@ -236,3 +236,30 @@ def test_a_host_in_two_zones_belongs_to_the_one_its_role_belongs_in(
     ews = placed(result, "10.1.0.30")
     assert (ews.zone, ews.zones) == ("cell", ("cell", "office"))
     assert placed(result, "10.1.0.31").zone == "office"
+
+
+def test_without_a_site_file_vlans_split_a_subnet_into_zones(store: StoreBuilder) -> None:
+    store.asset("10.50.0.10", role="plc")
+    store.asset("10.50.0.11", role="hmi")
+    store.asset("10.50.0.20", role="it_workstation")
+    store.asset("10.50.0.21", role="it_server")
+    store.conversation("10.50.0.11", "10.50.0.10", 502, app="modbus", vlan=30)
+    store.conversation("10.50.0.20", "10.50.0.21", 80, app="http", vlan=10)
+    result = store.analyse(Site())
+
+    found = {(z.name, z.kind, z.vlans) for z in result.zones}
+    assert found == {("ot-10.50.0-vlan30", "ot", (30,)), ("it-10.50.0-vlan10", "it", (10,))}
+    assert placed(result, "10.50.0.10").zone == "ot-10.50.0-vlan30"
+    assert placed(result, "10.50.0.21").zone == "it-10.50.0-vlan10"
+
+
+def test_without_a_site_file_one_vlan_names_no_split(store: StoreBuilder) -> None:
+    store.asset("10.60.0.10", role="plc")
+    store.asset("10.60.0.11", role="hmi")
+    store.conversation("10.60.0.11", "10.60.0.10", 502, app="modbus", vlan=40)
+    (zone,) = store.analyse(Site()).zones
+    assert (zone.name, zone.vlans, zone.evidence.startswith("subnet 10.60.0.0/24 on VLAN 40")) == (
+        "ot-10.60.0",
+        (40,),
+        True,
+    )

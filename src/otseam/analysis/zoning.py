@@ -156,50 +156,63 @@ def _touches(facts: Facts, test: Callable[[str], bool]) -> bool:
 
 
 def _suggested_zoning(facts: Facts) -> Zoning:
-    """One zone per subnet; public subnets are the internet unless they hold
-    industrial devices (a plant numbered with public addresses)."""
-    members: dict[str, list[AssetRecord]] = defaultdict(list)
+    """One zone per subnet, and per VLAN where a subnet's addresses are tagged
+    with several; public subnets are the internet unless they hold industrial
+    devices (a plant numbered with public addresses)."""
+    members: dict[Segment, list[AssetRecord]] = defaultdict(list)
     for asset in facts.assets:
-        for subnet in {_subnet(ip) for ip in asset.ips} - {None}:
-            members[str(subnet)].append(asset)
+        for segment in {seg for ip in asset.ips if (seg := _segment(facts, ip))}:
+            members[segment].append(asset)
+    tagged = Counter(subnet for subnet, vlan in members if vlan)
     zones = []
-    names: dict[str, str] = {}
+    names: dict[Segment, str] = {}
     internet = 0
-    for subnet, held in sorted(members.items()):
+    for (subnet, vlan), held in sorted(members.items()):
         kind, level, why = _classify(held)
         if is_public(subnet.split("/")[0]) and kind != "ot":
             internet += len(held)
             continue
-        names[subnet] = name = _zone_name(kind, subnet)
+        split = tagged[subnet] > 1 or (vlan and tagged[subnet] and (subnet, 0) in members)
+        names[(subnet, vlan)] = name = _zone_name(kind, subnet, vlan if split else 0)
+        where = f"subnet {subnet}" + (f" on VLAN {vlan}" if vlan else "")
         zones.append(
             ZoneUse(
                 name,
                 kind,
                 level,
                 (subnet,),
-                (),
+                (vlan,) if vlan else (),
                 None,
                 "suggested",
-                f"subnet {subnet}: {why}",
+                f"{where}: {why}",
                 len(held),
             )
         )
 
     @lru_cache(maxsize=1 << 20)
     def zone_of(ip: str) -> str | None:
-        subnet = _subnet(ip)
-        if subnet is None:
+        segment = _segment(facts, ip)
+        if segment is None:
             return None
-        return names.get(subnet) or (INTERNET if is_public(ip) else None)
+        return names.get(segment) or (INTERNET if is_public(ip) else None)
 
     if internet or _touches(facts, lambda ip: zone_of(ip) == INTERNET):
         zones.append(_internet(internet))
     return Zoning(tuple(zones), zone_of)
 
 
-def _zone_name(kind: str, subnet: str) -> str:
+Segment = tuple[str, int]  # subnet, VLAN (0: untagged)
+
+
+def _segment(facts: Facts, ip: str) -> Segment | None:
+    subnet = _subnet(ip)
+    return (subnet, facts.vlan_of.get(ip, 0)) if subnet else None
+
+
+def _zone_name(kind: str, subnet: str, vlan: int = 0) -> str:
     network = subnet.split("/")[0]
-    return f"{kind}-{network.rsplit('.', 1)[0]}" if ":" not in network else f"{kind}-{subnet}"
+    base = f"{kind}-{network.rsplit('.', 1)[0]}" if ":" not in network else f"{kind}-{subnet}"
+    return f"{base}-vlan{vlan}" if vlan else base
 
 
 def _classify(held: list[AssetRecord]) -> tuple[str, float, str]:
