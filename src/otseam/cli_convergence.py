@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from otseam.cli import cli, db_option, err, out
-from otseam.errors import OtseamError
+from otseam.errors import OtseamError, StoreError
 from otseam.model.convergence import Convergence
 
 __all__ = ["analyse_store", "load_site_options"]
@@ -71,14 +72,17 @@ def analyse_store(
     db: str, site_file: Path | None, owner_sheets: tuple[Path, ...], *, edges: bool = False
 ) -> Convergence:
     from otseam.analysis.convergence import analyse
-    from otseam.store.database import open_store
+    from otseam.store.database import describe_error, open_store
 
     site = load_site_options(site_file, owner_sheets)
-    with open_store(db).begin() as conn:
-        if not err.is_terminal:
-            return analyse(conn, site, edges=edges)
-        with err.status("analysing zones, conduits, channels and findings..."):
-            return analyse(conn, site, edges=edges)
+    try:
+        with open_store(db).begin() as conn:
+            if not err.is_terminal:
+                return analyse(conn, site, edges=edges)
+            with err.status("analysing zones, conduits, channels and findings..."):
+                return analyse(conn, site, edges=edges)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot analyse the store {db}: {describe_error(exc)}") from exc
 
 
 def _emit(title: str, columns: list[str], rows: list[dict[str, Any]], fmt: str) -> None:
@@ -271,11 +275,14 @@ def _state_command(state: str, verb: str) -> Callable[..., None]:
         "--why", "reason", required=state != "open", default="", help="Why, for the record."
     )
     def command(db: str, finding_id: str, actor: str, reason: str) -> None:
-        from otseam.store.database import open_store
+        from otseam.store.database import describe_error, open_store
         from otseam.store.findings import set_finding_state
 
-        with open_store(db).begin() as conn:
-            set_finding_state(conn, finding_id, state, actor, reason)
+        try:
+            with open_store(db).begin() as conn:
+                set_finding_state(conn, finding_id, state, actor, reason)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record the decision in {db}: {describe_error(exc)}") from exc
         out.print(f"{finding_id} {verb} by {actor}", highlight=False, markup=False)
 
     command.__doc__ = f"Mark a finding {verb}; it stays so across re-ingests."

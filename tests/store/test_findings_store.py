@@ -41,3 +41,17 @@ def test_findings_are_stored_and_decisions_survive_reingest(store: StoreTarget) 
         "alice",
         "ws-02 is being reimaged",
     )
+
+
+def test_long_names_and_reasons_are_kept_whole(store: StoreTarget) -> None:
+    ingest_into(store.db, SAMPLE / "plant.pcap")
+    engine = open_store(store.db)
+    actor, reason = "a" * 400, "because " * 200
+    site = load_site(SAMPLE / "site.yaml")
+    with engine.begin() as conn:
+        finding = analyse(conn, site).findings[0]
+        set_finding_state(conn, finding.id, "suppressed", actor, reason)
+    with engine.begin() as conn:
+        again = next(f for f in analyse(conn, site).findings if f.id == finding.id)
+    engine.dispose()
+    assert (again.state_by, again.state_why) == (actor, reason)

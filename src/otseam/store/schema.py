@@ -247,8 +247,8 @@ findings = Table(
     Column("kind", String(32), nullable=False),
     Column("severity", String(8), nullable=False),
     Column("title", Text, nullable=False),
-    Column("zone", String(64)),
-    Column("channel", String(255)),
+    Column("zone", Text),
+    Column("channel", Text),
     Column("assets", Text, nullable=False),  # JSON list of asset names
     Column("evidence", Text, nullable=False),  # JSON object
     Column("owners", Text, nullable=False),  # JSON list of responsible parties
@@ -260,7 +260,7 @@ finding_states = Table(
     metadata,
     Column("finding_id", String(16), primary_key=True),
     Column("state", String(16), nullable=False),  # acknowledged | suppressed
-    Column("actor", String(255), nullable=False),
+    Column("actor", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("changed_at", String(32), nullable=False),
 )
