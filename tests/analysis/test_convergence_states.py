@@ -169,3 +169,15 @@ def test_an_unknown_state_is_refused_naming_the_states(store: StoreBuilder) -> N
     with pytest.raises(ConfigError, match="unknown finding state 'closed'") as caught:
         decide(store, found.id, "closed", "alice", "done")
     assert "open, acknowledged, suppressed" in str(caught.value)
+
+
+def test_one_asset_with_two_addresses_gives_one_finding_per_address(store: StoreBuilder) -> None:
+    store.asset("10.1.0.70", "10.1.0.71", role="it_workstation", macs=("00:11:22:33:44:55",))
+    store.asset("10.10.0.50", role="plc")
+    store.conversation("10.1.0.70", "10.10.0.50", 502, app="modbus")
+    store.conversation("10.1.0.71", "10.10.0.50", 502, app="modbus")
+    result = store.analyse(plant())  # stored without a clash of ids
+
+    bypasses = [f for f in result.findings if f.kind == "dmz_bypass" and "10.10.0.50" in f.title]
+    assert len(bypasses) == 2 and bypasses[0].id != bypasses[1].id
+    assert len({f.id for f in result.findings}) == len(result.findings)

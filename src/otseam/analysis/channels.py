@@ -258,7 +258,7 @@ def remote_access_findings(ctx: Context, flows: Iterable[Flow], covered: set[int
                 "remote_access",
                 severity,
                 title,
-                (ctx.key(client), ctx.key(server), tool),
+                (client, server, tool),
                 zone=zone,
                 assets=[ctx.name(client), ctx.name(server)],
                 evidence=ctx.evidence(grouped, tool=tool, inside=inside),

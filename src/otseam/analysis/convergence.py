@@ -47,6 +47,7 @@ def analyse(
     found += firmware_change_findings(ctx, conn)
     owned = responsibilities(ctx, channels)
     found += unowned_findings(ctx, owned)
+    found = list({f.id: f for f in reversed(found)}.values())  # one per id: the first wins
     found.sort(key=lambda f: (ORDER[f.severity], f.kind, f.title))
     if store:
         save_findings(conn, found)

@@ -61,7 +61,7 @@ def scan_findings(ctx: Context, flows: list[Flow]) -> tuple[list[Finding], set[i
                 "scan",
                 severity,
                 title,
-                (ctx.key(client), zone),
+                (client, zone),
                 zone=zone,
                 assets=[ctx.name(client), *hosts],
                 evidence=ctx.evidence(
@@ -131,7 +131,7 @@ def _finding(
         kind,
         severity,
         title,
-        (ctx.key(flow.client), ctx.key(flow.server), flow.service),
+        (flow.client, flow.server, flow.service),
         zone=dst,
         assets=[ctx.name(flow.client), ctx.name(flow.server)],
         evidence=ctx.evidence(

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from otseam.store.schema import (
     asset_addresses,
+    asset_protocols,
     assets,
     bindings,
     conversations,
@@ -78,6 +79,7 @@ class AssetRecord:
     serial: str | None
     is_gateway: bool
     hostnames: set[str] = field(default_factory=set)
+    protocols: set[str] = field(default_factory=set)  # spoken as client or server
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,10 @@ def _assets(conn: Connection, identity: dict[str, dict[str, set[str]]]) -> list[
     a = asset_addresses.c
     for asset_id, kind, value in conn.execute(select(a.asset_id, a.kind, a.value).order_by(a.id)):
         addresses[asset_id][kind].append(value)
+    spoken: dict[int, set[str]] = defaultdict(set)
+    p = asset_protocols.c
+    for asset_id, protocol in conn.execute(select(p.asset_id, p.protocol)).all():
+        spoken[asset_id].add(protocol)
     records = []
     c = assets.c
     query = select(c.id, c.key, c.name, c.role, c.vendor, c.serial, c.is_gateway).order_by(c.id)
@@ -164,6 +170,7 @@ def _assets(conn: Connection, identity: dict[str, dict[str, set[str]]]) -> list[
                 serial,
                 bool(gateway),
                 names,
+                spoken[asset_id],
             )
         )
     return records

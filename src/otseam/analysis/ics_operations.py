@@ -83,7 +83,7 @@ def ics_operation_findings(ctx: Context, it_hosts: dict[str, list[str]]) -> list
                 "ics_operation_from_it",
                 severity,
                 title,
-                (ctx.key(src), ctx.key(dst), protocol, operation),
+                (src, dst, protocol, operation),
                 zone=dst_zone,
                 assets=[ctx.name(src), ctx.name(dst)],
                 evidence={

@@ -50,7 +50,7 @@ def firmware_change_findings(ctx: Context, conn: Connection) -> list[Finding]:
                 "firmware_change",
                 severity,
                 f"Firmware of {ctx.name(address)} changed: {order}",
-                (ctx.key(address), tuple(sorted(versions))),
+                (address, tuple(sorted(versions))),
                 zone=ctx.zone(address),
                 assets=[ctx.name(address)],
                 evidence={

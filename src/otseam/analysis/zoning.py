@@ -25,6 +25,7 @@ from ipaddress import ip_address, ip_network
 from typing import Final
 
 from otseam.analysis.facts import AssetRecord, Facts, is_public
+from otseam.analysis.roles import FIELD_ROLE
 from otseam.model.convergence import Placement, ZoneUse
 from otseam.site.model import AssetOverride, Site
 
@@ -52,6 +53,7 @@ ROLE_LEVEL: Final[dict[str, float]] = {
 OT_ROLES: Final = frozenset(ROLE_LEVEL) - {"historian"}
 DMZ_ROLES: Final = frozenset({"historian", "jump_host"})
 NEUTRAL_ROLES: Final = frozenset({"network_device", "unknown"})
+INDUSTRIAL: Final = frozenset(FIELD_ROLE) | {"opcua", "profinet", "s7comm-plus", "hart-ip"}
 
 
 @dataclass
@@ -223,6 +225,10 @@ def _classify(held: list[AssetRecord]) -> tuple[str, float, str]:
         return "ot", min(ot), shown
     if roles and set(roles) - NEUTRAL_ROLES <= DMZ_ROLES and set(roles) & DMZ_ROLES:
         return "dmz", 3.5, f"{shown} (servers both sides reach)"
+    industrial = sorted({p for a in held for p in a.protocols} & INDUSTRIAL)
+    if industrial and set(roles) <= NEUTRAL_ROLES:
+        # hosts nobody could classify, speaking only industrial protocols: not IT
+        return "ot", 2, f"{shown}, speaking {', '.join(industrial)} (no IT role)"
     return "it", 4, shown or "no classified asset"
 
 
