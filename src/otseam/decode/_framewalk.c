@@ -239,6 +239,7 @@ typedef struct {
 } GroupKey; /* 16 bytes */
 
 #define NO_TEMPLATE 0xffffffffu
+#define PENDING_TEMPLATE 0xfffffffeu /* a leader's dissection is on its way */
 
 typedef struct {
     GroupKey k;
@@ -526,21 +527,31 @@ static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, con
         e->last_ns = ts;
         e->template = NO_TEMPLATE;
         if (role) {
+            /* The first group with a key leads: Python dissects it and, if the
+             * result depends on the key alone, learns it for the key. Until
+             * then, later groups with the key are its followers: their events
+             * name the leader, so Python can take its result without
+             * dissecting again (or dissect, if the result was not shared). */
             TemplateKey tk;
             memset(&tk, 0, sizeof(tk));
             tk.app = app;
             tk.role = role;
             tk.digest = key.digest;
-            size_t mask = w->templates.nslots - 1, j = hash_words(&tk, sizeof(tk)) & mask;
-            while (w->templates.slots[j]) {
-                TemplateEntry *te = (TemplateEntry *)(w->templates.entries +
-                                                      (size_t)(w->templates.slots[j] - 1) *
-                                                          sizeof(TemplateEntry));
-                if (memcmp(&te->k, &tk, sizeof(tk)) == 0) {
-                    e->template = te->template;
-                    break;
-                }
-                j = (j + 1) & mask;
+            int fresh;
+            int64_t t_i = table_upsert(&w->templates, &tk, &fresh);
+            if (t_i < 0) {
+                w->oom = 1;
+                return;
+            }
+            TemplateEntry *te =
+                (TemplateEntry *)(w->templates.entries + (size_t)t_i * sizeof(TemplateEntry));
+            if (fresh) {
+                te->template = PENDING_TEMPLATE;
+                te->pad = (uint32_t)i; /* the leader */
+            } else if (te->template == PENDING_TEMPLATE) {
+                ev.pad = te->pad + 1; /* a follower of group pad */
+            } else {
+                e->template = te->template;
             }
         }
         if (e->template == NO_TEMPLATE) {

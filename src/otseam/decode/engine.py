@@ -77,6 +77,7 @@ class FrameDecoder:
         self._by_header: dict[tuple[object, ...], int] = {}
         self._group_template = array("I")
         self._single: list[tuple[Observation, int]] = []  # stream events, count 1 each
+        self._shared: set[int] = set()  # templates that depend on the group key alone
 
     def collect(self, window: memoryview) -> None:
         """Dissect the messages the last walk found in ``window``."""
@@ -84,9 +85,23 @@ class FrameDecoder:
         if not raw:
             return
         for event in np.frombuffer(raw, dtype=EVENT).tolist():
-            ts, group, offset, length, seq, owner, sport, dport, direction, app, _f, proto, _ = (
-                event
-            )
+            (
+                ts,
+                group,
+                offset,
+                length,
+                seq,
+                owner,
+                sport,
+                dport,
+                direction,
+                app,
+                _f,
+                proto,
+                follows,
+            ) = event
+            if follows and self._follow(group, follows - 1):
+                continue  # the same key as an earlier group whose result is shared
             spec = self.registry.spec_of(app)
             if spec is None:
                 continue
@@ -101,12 +116,26 @@ class FrameDecoder:
             if shared:
                 # header-determined: later groups with this header skip Python
                 self.walker.learn_template(group, template)
-            while len(self._group_template) < group:
-                self._group_template.append(NO_TEMPLATE)
-            if len(self._group_template) == group:
-                self._group_template.append(template)
-            else:
-                self._group_template[group] = template
+                self._shared.add(template)
+            self._set_template(group, template)
+
+    def _follow(self, group: int, leader: int) -> bool:
+        """Give ``group`` its leader's template when that one is shared (the
+        walker saw the same key first in ``leader``, in this batch)."""
+        known = self._group_template
+        template = known[leader] if leader < len(known) else NO_TEMPLATE
+        if template == NO_TEMPLATE or template not in self._shared:
+            return False
+        self._set_template(group, template)
+        return True
+
+    def _set_template(self, group: int, template: int) -> None:
+        while len(self._group_template) < group:
+            self._group_template.append(NO_TEMPLATE)
+        if len(self._group_template) == group:
+            self._group_template.append(template)
+        else:
+            self._group_template[group] = template
 
     def _template_for(
         self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
