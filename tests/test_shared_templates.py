@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import otseam.decode.engine as engine_module
 from otseam.decode.engine import FrameDecoder
@@ -17,7 +17,7 @@ from otseam.ingest import ingest
 from otseam.model.observations import MessageContext, Observation
 from otseam.protocols.registry import ProtocolSpec
 from otseam.store.database import open_store
-from otseam.store.schema import operations
+from otseam.store.schema import identities, operations
 from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
 
 T0 = 1_700_000_000 * NS
@@ -73,3 +73,79 @@ def test_one_request_in_many_conversations_is_dissected_once(
     assert sum(reads) == CONVERSATIONS  # every request counted...
     assert len(calls) == 1  # ...one dissected
     assert len(keyed) == 1  # the others followed it without even a key lookup in Python
+
+
+def _send_rr_data(cip_message: bytes, session: int) -> bytes:
+    """EtherNet/IP SendRRData (0x6F) with a null address and an unconnected data item."""
+    cpf = struct.pack("<IHH", 0, 0, 2) + struct.pack("<HH", 0, 0)
+    cpf += struct.pack("<HH", 0xB2, len(cip_message)) + cip_message
+    return struct.pack("<HHII8sI", 0x6F, len(cpf), session, 0, b"ctx", 0) + cpf
+
+
+def _write_tag(tag: bytes, value: int) -> bytes:
+    """Logix Write_Tag (0x4D) of one DINT to a symbolic segment path."""
+    segment = bytes([0x91, len(tag)]) + tag + (b"\x00" if len(tag) % 2 else b"")
+    return bytes([0x4D, len(segment) // 2]) + segment + struct.pack("<HHi", 0xC4, 1, value)
+
+
+def _get_attributes_all_reply(serial: int) -> bytes:
+    """A Get_Attributes_All reply with an Identity object body (Volume 1, 5-2.2)."""
+    name = b"1756-L71/B LOGIX5571"
+    body = struct.pack("<HHHBBHIB", 1, 14, 54, 20, 11, 0x60, serial, len(name)) + name
+    return bytes([0x81, 0, 0, 0]) + body
+
+
+def _enip_capture(path: Path, requests: list[bytes], replies: list[bytes]) -> None:
+    frames = []
+    for n, cip_message in enumerate(requests + replies):
+        client = f"10.3.{n // 200}.{n % 200 + 10}"
+        reply = n >= len(requests)
+        payload = _send_rr_data(cip_message, session=n + 1)
+        sport, dport = (44818, 50000 + n) if reply else (50000 + n, 44818)
+        src, dst = ("10.4.0.5", client) if reply else (client, "10.4.0.5")
+        segment = tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1, ack=1)
+        frames.append(
+            ethernet(
+                "02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, ipv4(src, dst, segment)
+            )
+        )
+    path.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+
+
+def test_cip_writes_of_different_values_share_a_result_but_not_different_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dissected: list[bytes] = []
+    original = FrameDecoder._dissect
+
+    def counting(
+        self: FrameDecoder, spec: ProtocolSpec, message: bytes, ctx: MessageContext
+    ) -> list[Observation]:
+        if spec.name == "enip":
+            dissected.append(message)
+        return original(self, spec, message, ctx)
+
+    monkeypatch.setattr(FrameDecoder, "_dissect", counting)
+    writes = [_write_tag(b"Flow", value) for value in range(100)]
+    writes += [_write_tag(b"Level", value) for value in range(20)]
+    replies = [_get_attributes_all_reply(serial) for serial in (0x60A1B2C3, 0x60A1B2C4)]
+    capture = tmp_path / "cip.pcap"
+    _enip_capture(capture, writes, replies)
+    engine = open_store(str(tmp_path / "store.db"))
+    ingest([str(capture)], engine)
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                select(operations.c.code_name, func.sum(operations.c.count))
+                .where(operations.c.protocol == "enip")
+                .group_by(operations.c.code_name)
+            ).all()
+        )
+        serials = set(
+            conn.execute(
+                select(identities.c.value).where(identities.c.attribute == "cip_serial")
+            ).scalars()
+        )
+    assert counts == {"Write_Tag tag Flow": 100, "Write_Tag tag Level": 20}
+    assert serials == {"0x60a1b2c3", "0x60a1b2c4"}  # replies whose data is read stay apart
+    assert len(dissected) == 2 + 2  # one write per tag, and each identity reply

@@ -294,7 +294,13 @@ typedef struct {
     uint8_t mask[MAX_KEY_MASKS][2]; /* (offset, length) in the message: bytes
                                      * left out of the key (counters, ids) */
     uint8_t max_messages; /* per conversation direction; 0: no limit */
+    uint8_t anchor;       /* ANCHOR_*: where the key ends, read from the message */
 } DissectSpec;
+
+enum {
+    ANCHOR_NONE = 0,
+    ANCHOR_ENIP_CIP = 1, /* the key ends after the CIP service and path */
+};
 
 /* How a protocol's PDUs are delimited on TCP: a length field at
  * len_offset (len_size bytes, 0 = unframed) plus adjust gives the PDU's
@@ -467,6 +473,47 @@ static uint64_t digest(const uint8_t *payload, uint32_t len, const DissectSpec *
     return h;
 }
 
+static uint16_t rd16le(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* Where the dissection result of an EtherNet/IP SendRRData or SendUnitData
+ * message stops depending on its bytes (docs/protocols/enip.md): after the
+ * CIP request's service and path, or the reply's service and status, except
+ * for the services whose data the dissector reads (Multiple_Service_Packet,
+ * Unconnected_Send, Forward_Open; Get_Attributes_All replies). Anything it
+ * cannot follow keeps the whole key (returns len). */
+static uint32_t enip_cip_key_end(const uint8_t *p, uint32_t len)
+{
+    if (len < 44 || rd16le(p + 30) != 2)
+        return len;
+    uint16_t cmd = rd16le(p);
+    if (cmd != 0x6F && cmd != 0x70)
+        return len;
+    uint32_t pos = 32 + 4 + (uint32_t)rd16le(p + 34); /* after the address item */
+    if (pos + 6 > len)
+        return len;
+    uint16_t item = rd16le(p + pos);
+    pos += 4;
+    if (item == 0xB1)
+        pos += 2; /* the connected data item's sequence count */
+    else if (item != 0xB2)
+        return len;
+    if (pos + 4 > len)
+        return len;
+    uint8_t service = p[pos];
+    uint32_t end;
+    if (service & 0x80) {
+        uint8_t code = service & 0x7F;
+        if (code == 0x0A || code == 0x01)
+            return len;
+        end = pos + 4 + 2u * p[pos + 3];
+    } else {
+        if (service == 0x0A || service == 0x52 || service == 0x54 || service == 0x5B)
+            return len;
+        end = pos + 2 + 2u * p[pos + 1];
+    }
+    return end < len ? end : len;
+}
+
 static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSpec *s)
 {
     uint8_t buf[264];
@@ -486,6 +533,13 @@ static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSp
             to = (int32_t)n;
         if (from < to)
             memset(buf + from, 0, (size_t)(to - from));
+    }
+    if (s->anchor == ANCHOR_ENIP_CIP) {
+        uint32_t end = enip_cip_key_end(payload, len);
+        if (end < s->skip + n) {
+            uint32_t from = end > s->skip ? end - s->skip : 0;
+            memset(buf + from, 0, n - from);
+        }
     }
     uint32_t l = len;
     memcpy(buf + n, &l, 4);

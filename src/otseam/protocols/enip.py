@@ -193,5 +193,8 @@ PROTOCOL: Final = ProtocolSpec(
     # the sender context and SendUnitData's sequence count (see enip.md)
     key_len=64,
     key_masks=((4, 4), (12, 8), (44, 2)),
+    # ...and nothing after the CIP path (or reply status): the values a
+    # Write_Tag writes or a Read_Tag reply returns do not change the result
+    key_anchor="enip-cip",
     doc="docs/protocols/enip.md",
 )

@@ -42,6 +42,8 @@ __all__ = [
 Dissector = Callable[[bytes, MessageContext], Iterable[Observation]]
 Mode = Literal["none", "representative", "stream"]
 _MODES: Final = {"none": 0, "representative": 1, "stream": 2}
+Anchor = Literal["enip-cip"]
+ANCHORS: Final[dict[str, int]] = {"enip-cip": 1}  # the walker's ANCHOR_* values
 MAX_KEY_MASKS: Final = 4
 
 
@@ -84,6 +86,10 @@ class ProtocolSpec:
     # dissector tells apart: a conversation in which it reports a
     # ProtocolRole of one of them is labelled with that protocol.
     carries: tuple[str, ...] = ()
+    # Where the walker ends the key, read from each message (ANCHORS); bytes
+    # after it are left out. For protocols whose result stops depending on
+    # the message at a point that moves (after a variable-length path).
+    key_anchor: Anchor | None = None
     doc: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -145,7 +151,7 @@ class Registry:
         """Port tables, dissect specs, signatures and ethertypes for the walker."""
         tcp = np.zeros(65536, dtype=np.uint8)
         udp = np.zeros(65536, dtype=np.uint8)
-        specs = np.zeros((256, 5 + 2 * MAX_KEY_MASKS), dtype=np.uint8)
+        specs = np.zeros((256, 6 + 2 * MAX_KEY_MASKS), dtype=np.uint8)
         signatures = []
         ethertypes = bytearray()
         for app, spec in enumerate(self.specs, start=1):
@@ -163,6 +169,7 @@ class Registry:
                     len(spec.key_masks),
                     *masks,
                     spec.max_messages,
+                    ANCHORS[spec.key_anchor] if spec.key_anchor else 0,
                 )
             for sig in spec.signatures:
                 row = np.zeros(1, dtype=SIGNATURE)
