@@ -88,7 +88,16 @@ def analyse_store(
 def _emit(title: str, columns: list[str], rows: list[dict[str, Any]], fmt: str) -> None:
     from otseam.cli import _emit as emit
 
+    if fmt == "table":  # people read seconds; CSV and JSON keep nanoseconds
+        rows = [{k: _short_time(k, v) for k, v in row.items()} for row in rows]
     emit(title, columns, rows, fmt)
+
+
+def _short_time(key: str, value: Any) -> Any:
+    """'2026-11-25T22:53:22.175506000Z' -> '2026-11-25 22:53:22' for *_seen columns."""
+    if key.endswith("_seen") and isinstance(value, str) and len(value) >= 19:
+        return value[:10] + " " + value[11:19]
+    return value
 
 
 def _write(text: str, output: Path | None) -> None:
