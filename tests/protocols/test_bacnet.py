@@ -419,3 +419,13 @@ def test_truncated_mutated_and_reordered_segments_never_raise(data: st.DataObjec
         mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
         for candidate in (message[:cut], bytes(mutated), message):
             assert all(isinstance(o, OBSERVATIONS) for o in run(candidate, context))
+
+
+def test_a_new_capture_forgets_the_last_ones_unfinished_replies() -> None:
+    from otseam.decode.engine import FrameDecoder
+
+    first, *rest = segments(RPM_DEVICE_ACK)
+    assert reassembled([first], 40002) != RPM_DEVICE_IDENTITY  # more to come
+    FrameDecoder()  # the next capture starts
+    assert reassembled(rest, 40002) == {}  # its segments do not complete the old reply
+    assert reassembled([first, *rest], 40002) == RPM_DEVICE_IDENTITY

@@ -65,6 +65,9 @@ class FrameDecoder:
     ) -> None:
         self.registry = registry
         self.strict = strict
+        for spec in registry.specs:  # a new capture: no answer left half-read
+            if spec.reset is not None:
+                spec.reset()
         self.walker = _framewalk.Walker()
         self.walker.configure(*registry.walker_tables(dissect))
         self.walker.configure_framing(registry.framing_table())

@@ -90,6 +90,10 @@ class ProtocolSpec:
     # after it are left out. For protocols whose result stops depending on
     # the message at a point that moves (after a variable-length path).
     key_anchor: Anchor | None = None
+    # Forgets what the dissector keeps between messages (unfinished answers
+    # split over several PDUs): called when a capture starts, so that one
+    # capture's leftovers never complete another's.
+    reset: Callable[[], None] | None = None
     doc: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 

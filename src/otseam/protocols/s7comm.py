@@ -372,5 +372,6 @@ PROTOCOL: Final = ProtocolSpec(
     key_len=KEY_LEN,
     key_masks=MASKS,
     carries=(mms.NAME,),
+    reset=_FRAGMENTS.pending.clear,
     doc="docs/protocols/s7comm.md",
 )
