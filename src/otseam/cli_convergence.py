@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from otseam.cli import cli, db_option, err, out
 from otseam.errors import OtseamError, StoreError
-from otseam.model.convergence import Convergence
+
+if TYPE_CHECKING:  # the analysis and SQLAlchemy load when a command runs, not at start-up
+    from otseam.model.convergence import Convergence
+    from otseam.site.model import Site
 
 __all__ = ["analyse_store", "load_site_options"]
 
@@ -53,7 +55,7 @@ def format_choice(func: F) -> F:
     )(func)
 
 
-def load_site_options(site_file: Path | None, owner_sheets: tuple[Path, ...]) -> Any:
+def load_site_options(site_file: Path | None, owner_sheets: tuple[Path, ...]) -> Site:
     """The Site from ``--site`` and ``--owners`` (problems in sheets are warned, not fatal)."""
     from otseam.site.load import load_site
     from otseam.site.model import Site
@@ -71,6 +73,8 @@ def load_site_options(site_file: Path | None, owner_sheets: tuple[Path, ...]) ->
 def analyse_store(
     db: str, site_file: Path | None, owner_sheets: tuple[Path, ...], *, edges: bool = False
 ) -> Convergence:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from otseam.analysis.convergence import analyse
     from otseam.store.database import describe_error, open_store
 
@@ -267,12 +271,10 @@ def findings(
         raise click.BadParameter(
             f"unknown kind {kind!r}; one of {', '.join(FINDING_KINDS)}", param_hint="--kind"
         )
-    rows = finding_rows(analyse_store(db, site_file, owner_sheets), include_suppressed=show_all)
+    conv = analyse_store(db, site_file, owner_sheets)
+    rows = finding_rows(conv, include_suppressed=show_all, table=fmt != "json")
     if kind:
         rows = [r for r in rows if r["kind"] == kind]
-    if fmt == "json":
-        for row in rows:
-            row.pop("packets"), row.pop("last_seen")
     _emit("Findings", FINDING_COLUMNS, rows, fmt)
 
 
@@ -284,6 +286,8 @@ def _state_command(state: str, verb: str) -> Callable[..., None]:
         "--why", "reason", required=state != "open", default="", help="Why, for the record."
     )
     def command(db: str, finding_id: str, actor: str, reason: str) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from otseam.store.database import describe_error, open_store
         from otseam.store.findings import set_finding_state
 

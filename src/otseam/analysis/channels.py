@@ -29,7 +29,7 @@ from otseam.analysis.conduits import allowing_conduit
 from otseam.analysis.context import Context
 from otseam.analysis.facts import Flow
 from otseam.model.convergence import ChannelStatus, ChannelUse, Finding, Severity
-from otseam.site.model import Channel, MaintenanceWindow
+from otseam.site.model import Channel, MaintenanceWindow, Network
 
 __all__ = ["REMOTE_TOOLS", "VPN", "channel_findings", "channel_uses", "remote_access_findings"]
 
@@ -66,9 +66,9 @@ def _sides(ctx: Context, flow: Flow) -> Sides | None:
     return None
 
 
-def _in(address: str, nets: Iterable[object]) -> bool:
+def _in(address: str, nets: Iterable[Network]) -> bool:
     ip = ip_address(address)
-    return any(ip in net for net in nets)  # type: ignore[operator]
+    return any(ip.version == net.version and ip in net for net in nets)
 
 
 def _registered(ctx: Context, flow: Flow, sides: Sides) -> Channel | None:
@@ -112,7 +112,7 @@ def channel_uses(
 ) -> tuple[list[ChannelUse], dict[str, list[Flow]]]:
     """Channels found or registered, and the conversations of each (by channel name)."""
     grouped: dict[str, list[Flow]] = defaultdict(list)
-    sides_of: dict[str, Sides] = {}
+    ends: dict[str, set[Sides]] = defaultdict(set)
     registered: dict[str, Channel] = {}
     for flow in flows:
         sides = _sides(ctx, flow)
@@ -125,14 +125,17 @@ def channel_uses(
         else:
             name = f"{ctx.name(sides[0])} <-> {sides[1]} ({flow.app or flow.service})"
         grouped[name].append(flow)
-        sides_of.setdefault(name, sides)
-    uses = [_use(ctx, name, used, registered.get(name)) for name, used in grouped.items()]
+        ends[name].add(sides)
+    uses = [
+        _use(ctx, name, used, ends[name], registered.get(name)) for name, used in grouped.items()
+    ]
     uses += [_unused(c) for c in ctx.site.channels if c.name not in grouped]
     return sorted(uses, key=lambda u: (u.status == "approved", u.name)), dict(grouped)
 
 
-def _use(ctx: Context, name: str, flows: list[Flow], channel: Channel | None) -> ChannelUse:
-    sides = [s for f in flows if (s := _sides(ctx, f))]
+def _use(
+    ctx: Context, name: str, flows: list[Flow], sides: set[Sides], channel: Channel | None
+) -> ChannelUse:
     status: ChannelStatus
     if channel is None:
         status = "unknown"
@@ -233,11 +236,7 @@ def remote_access_findings(ctx: Context, flows: Iterable[Flow], covered: set[int
         if not tool or not flow.answered or flow.id in covered:
             continue
         src, dst = ctx.zone(flow.client), ctx.zone(flow.server)
-        inside = (
-            flow.client
-            if tool in SUPPORT_TOOLS and _kind(ctx, flow.client) in PRODUCTION
-            else flow.server
-        )
+        inside = _remote_end(ctx, flow.client, flow.server, tool)
         if src == dst or _kind(ctx, inside) not in PRODUCTION:
             continue
         if allowing_conduit(ctx.site, src, dst, flow):
@@ -245,7 +244,7 @@ def remote_access_findings(ctx: Context, flows: Iterable[Flow], covered: set[int
         groups[(flow.client, flow.server, tool)].append(flow)
     findings = []
     for (client, server, tool), grouped in sorted(groups.items()):
-        inside = client if tool in SUPPORT_TOOLS and _kind(ctx, client) in PRODUCTION else server
+        inside = _remote_end(ctx, client, server, tool)
         zone = ctx.zone(inside)
         src_kind = _kind(ctx, client if inside == server else server)
         severity: Severity = "critical" if src_kind in ("external", "it", None) else "high"
@@ -268,3 +267,11 @@ def remote_access_findings(ctx: Context, flows: Iterable[Flow], covered: set[int
             )
         )
     return findings
+
+
+def _remote_end(ctx: Context, client: str, server: str, tool: str) -> str:
+    """The controlled machine: the server, except for a support tool's agent,
+    which dials out from production to its relay."""
+    if tool in SUPPORT_TOOLS and _kind(ctx, client) in PRODUCTION:
+        return client
+    return server

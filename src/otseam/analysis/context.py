@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from otseam.analysis.facts import AssetRecord, Facts, Flow
-from otseam.analysis.zoning import Zoning, override_for
+from otseam.analysis.facts import Facts, Flow
+from otseam.analysis.zoning import Zoning
 from otseam.model.convergence import Finding, Placement, Responsible, Severity
-from otseam.site.model import Site
+from otseam.site.model import AssetOverride, Site
 
 __all__ = ["EVIDENCE_LIMIT", "Context", "finding_id"]
 
@@ -30,11 +30,10 @@ class Context:
     facts: Facts
     zoning: Zoning
     placements: list[Placement]
+    overrides: dict[int, AssetOverride | None]  # asset id -> the site file's entry for it
     by_address: dict[str, Placement] = field(default_factory=dict)
-    records: dict[int, AssetRecord] = field(default_factory=dict)  # asset id -> facts
 
     def __post_init__(self) -> None:
-        self.records = {asset.id: asset for asset in self.facts.assets}
         for place in self.placements:
             for address in (*place.ips, *place.macs):
                 self.by_address[address] = place
@@ -89,7 +88,7 @@ class Context:
         found: dict[tuple[str, str], Responsible] = {}
         for address in addresses:
             asset = self.facts.asset_of.get(address)
-            entry = override_for(self.site, asset) if asset else None
+            entry = self.overrides.get(asset.id) if asset else None
             if entry and entry.owner:
                 self._add(found, entry.owner, "owner", self.zone(address))
             for party in entry.notify if entry else ():

@@ -21,7 +21,7 @@ from otseam.analysis.facts import Flow, load_facts
 from otseam.analysis.ics_operations import ics_operation_findings
 from otseam.analysis.identity_changes import firmware_change_findings
 from otseam.analysis.owners import responsibilities, unowned_findings
-from otseam.analysis.zoning import place_assets, zone_assets
+from otseam.analysis.zoning import override_for, place_assets, zone_assets
 from otseam.model.convergence import SEVERITIES, ChannelUse, Convergence, Finding
 from otseam.site.model import Site
 from otseam.store.findings import apply_states, save_findings
@@ -41,10 +41,11 @@ def analyse(
     site = site or Site()
     facts = load_facts(conn)
     zoning = zone_assets(site, facts)
-    ctx = Context(site, facts, zoning, place_assets(site, facts, zoning))
+    overrides = {asset.id: override_for(site, asset) for asset in facts.assets}
+    ctx = Context(site, facts, zoning, place_assets(facts, zoning, overrides), overrides)
     channels, channel_flows = channel_uses(ctx, facts.flows)
     found = _findings(ctx, channels, channel_flows)
-    found += firmware_change_findings(ctx, conn)
+    found += firmware_change_findings(ctx)
     owned = responsibilities(ctx, channels)
     found += unowned_findings(ctx, owned)
     found = list({f.id: f for f in reversed(found)}.values())  # one per id: the first wins

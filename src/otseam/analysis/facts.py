@@ -32,15 +32,14 @@ __all__ = [
     "Facts",
     "Flow",
     "OperationRecord",
+    "Sighting",
     "is_group",
     "is_public",
     "load_facts",
 ]
 
 # Protocols whose "name" identity is a host name a person gave the machine.
-NAME_PROTOCOLS: Final = frozenset(
-    {"dhcp", "nbns", "mdns", "llmnr", "smb", "snmp", "lldp", "cdp", "dns-hostname"}
-)
+NAME_PROTOCOLS: Final = frozenset({"dhcp", "nbns", "mdns", "llmnr", "smb", "snmp", "lldp", "cdp"})
 SYN: Final = 0x02
 RST: Final = 0x04
 
@@ -83,6 +82,16 @@ class AssetRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Sighting:
+    """One identity value of an address, as a dissector saw it."""
+
+    value: str
+    protocol: str
+    first_seen: int
+    last_seen: int
+
+
+@dataclass(frozen=True, slots=True)
 class OperationRecord:
     src: str
     dst: str
@@ -103,20 +112,16 @@ class Facts:
     identity: dict[str, dict[str, set[str]]]  # address -> attribute -> values
     asset_of: dict[str, AssetRecord]  # IP or MAC -> asset
     vlan_of: dict[str, int] = field(default_factory=dict)  # IP -> its busiest VLAN tag
-
-    def label(self, address: str) -> str:
-        """The asset name for an address, else the address itself."""
-        asset = self.asset_of.get(address)
-        return (asset.name or address) if asset else address
+    firmware: dict[str, list[Sighting]] = field(default_factory=dict)  # address -> versions
 
 
 def load_facts(conn: Connection) -> Facts:
-    identity = _identities(conn)
+    identity, firmware = _identities(conn)
     records = _assets(conn, identity)
     asset_of = {addr: a for a in records for addr in (*a.ips, *a.macs)}
     vlans = _vlans(conn)
     flows = _flows(conn, vlans)
-    return Facts(records, flows, _operations(conn), identity, asset_of, vlans)
+    return Facts(records, flows, _operations(conn), identity, asset_of, vlans, firmware)
 
 
 def _vlans(conn: Connection) -> dict[str, int]:
@@ -129,16 +134,21 @@ def _vlans(conn: Connection) -> dict[str, int]:
     return {ip: vlan for ip, (vlan, _) in best.items()}
 
 
-def _identities(conn: Connection) -> dict[str, dict[str, set[str]]]:
+def _identities(
+    conn: Connection,
+) -> tuple[dict[str, dict[str, set[str]]], dict[str, list[Sighting]]]:
+    """Identity values by address, and every firmware value with its sightings."""
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    firmware: dict[str, list[Sighting]] = defaultdict(list)
     t = identities.c
-    for address, protocol, attribute, value in conn.execute(
-        select(t.address, t.protocol, t.attribute, t.value)
-    ):
+    query = select(t.address, t.protocol, t.attribute, t.value, t.first_seen, t.last_seen)
+    for address, protocol, attribute, value, first, last in conn.execute(query).all():
         found[address][attribute].add(value)
         if attribute == "name" and protocol in NAME_PROTOCOLS:
             found[address]["hostname"].add(value)
-    return found
+        elif attribute == "firmware":
+            firmware[address].append(Sighting(value, protocol, first, last))
+    return found, firmware
 
 
 def _assets(conn: Connection, identity: dict[str, dict[str, set[str]]]) -> list[AssetRecord]:

@@ -8,42 +8,23 @@ a finding, naming the versions in the order they were seen.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
-
 from otseam.analysis.context import Context
 from otseam.analysis.zoning import OT_ROLES
 from otseam.model.convergence import Finding, Severity
-from otseam.store.schema import identities
 
 __all__ = ["firmware_change_findings"]
 
-Sighting = tuple[str, str, int, int]  # value, protocol, first seen, last seen
 
-
-def _firmware(conn: Connection) -> dict[str, list[Sighting]]:
-    t = identities.c
-    query = select(t.address, t.value, t.protocol, t.first_seen, t.last_seen).where(
-        t.attribute == "firmware"
-    )
-    found: dict[str, list[Sighting]] = defaultdict(list)
-    for address, value, protocol, first, last in conn.execute(query):
-        found[address].append((value, protocol, first, last))
-    return found
-
-
-def firmware_change_findings(ctx: Context, conn: Connection) -> list[Finding]:
+def firmware_change_findings(ctx: Context) -> list[Finding]:
     findings = []
-    for address, sightings in sorted(_firmware(conn).items()):
-        versions = {value for value, *_ in sightings}
+    for address, seen in sorted(ctx.facts.firmware.items()):
+        versions = {s.value for s in seen}
         if len(versions) < 2:
             continue
-        sightings.sort(key=lambda s: (s[2], s[0]))
+        sightings = sorted(seen, key=lambda s: (s.first_seen, s.value))
         place = ctx.by_address.get(address)
         role = place.role if place else "unknown"
-        order = " -> ".join(dict.fromkeys(value for value, *_ in sightings))
+        order = " -> ".join(dict.fromkeys(s.value for s in sightings))
         severity: Severity = "high" if role in OT_ROLES else "medium"
         findings.append(
             ctx.make(
@@ -57,11 +38,16 @@ def firmware_change_findings(ctx: Context, conn: Connection) -> list[Finding]:
                     "address": address,
                     "role": role,
                     "versions": [
-                        {"firmware": v, "protocol": p, "first_seen": f, "last_seen": last}
-                        for v, p, f, last in sightings
+                        {
+                            "firmware": s.value,
+                            "protocol": s.protocol,
+                            "first_seen": s.first_seen,
+                            "last_seen": s.last_seen,
+                        }
+                        for s in sightings
                     ],
-                    "first_seen": sightings[0][2],
-                    "last_seen": sightings[-1][3],
+                    "first_seen": sightings[0].first_seen,
+                    "last_seen": max(s.last_seen for s in sightings),
                 },
                 owners=ctx.owners([ctx.zone(address)], [address]),
             )

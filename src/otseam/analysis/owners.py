@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from otseam.analysis.context import Context
-from otseam.analysis.zoning import override_for
 from otseam.model.convergence import ChannelUse, Finding, Placement, Responsibility
 
 __all__ = ["responsibilities", "unowned_findings"]
 
 
 def _asset(ctx: Context, place: Placement) -> Responsibility:
-    record = ctx.records.get(place.asset_id)
-    entry = override_for(ctx.site, record) if record else None
+    entry = ctx.overrides.get(place.asset_id)
     zone = ctx.zoning.zone(place.zone)
     owner, source = None, "none"
     if entry and entry.owner:

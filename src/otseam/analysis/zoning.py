@@ -98,8 +98,6 @@ def _site_zoning(site: Site, facts: Facts) -> Zoning:
         return INTERNET if is_public(ip) else None
 
     counts = _asset_counts(facts, zone_of)
-    if _touches(facts, lambda ip: zone_of(ip) == INTERNET):
-        counts[INTERNET] += 0  # listed even if no asset holds a public address
     source = site.source or "the site file"
     zones = [
         ZoneUse(
@@ -116,7 +114,8 @@ def _site_zoning(site: Site, facts: Facts) -> Zoning:
         )
         for z in site.zones
     ]
-    if INTERNET in counts and not site.zone(INTERNET):
+    reached = counts[INTERNET] or _touches(facts, lambda ip: zone_of(ip) == INTERNET)
+    if reached and not site.zone(INTERNET):
         zones.append(_internet(counts[INTERNET]))
     return Zoning(tuple(zones), zone_of)
 
@@ -250,13 +249,15 @@ def override_for(site: Site, asset: AssetRecord) -> AssetOverride | None:
     return None
 
 
-def place_assets(site: Site, facts: Facts, zoning: Zoning) -> list[Placement]:
-    """Every asset with its zone and Purdue level, and why."""
-    return [_place(site, asset, zoning) for asset in facts.assets]
+def place_assets(
+    facts: Facts, zoning: Zoning, overrides: dict[int, AssetOverride | None]
+) -> list[Placement]:
+    """Every asset with its zone and Purdue level, and why; ``overrides`` are
+    the site file's entries by asset id (``override_for``)."""
+    return [_place(asset, zoning, overrides.get(asset.id)) for asset in facts.assets]
 
 
-def _place(site: Site, asset: AssetRecord, zoning: Zoning) -> Placement:
-    entry = override_for(site, asset)
+def _place(asset: AssetRecord, zoning: Zoning, entry: AssetOverride | None) -> Placement:
     role = (entry.role if entry and entry.role else None) or asset.role
     zones = sorted({z for z in map(zoning.zone_of, asset.ips) if z})
     zone = _primary(zones, role, zoning)

@@ -147,15 +147,19 @@ def finding_document(f: Finding) -> dict[str, Any]:
     }
 
 
-def finding_rows(conv: Convergence, include_suppressed: bool = False) -> list[dict[str, Any]]:
+def finding_rows(
+    conv: Convergence, include_suppressed: bool = False, table: bool = True
+) -> list[dict[str, Any]]:
+    """Findings with their owners' names; a table also gets packets and last seen."""
     rows = []
     for f in conv.findings:
         if f.state == "suppressed" and not include_suppressed:
             continue
         row = finding_document(f)
         row["owners"] = sorted({o.party for o in f.owners})
-        row["packets"] = f.evidence.get("packets", f.evidence.get("count"))
-        row["last_seen"] = iso_time(f.evidence.get("last_seen"))
+        if table:
+            row["packets"] = f.evidence.get("packets", f.evidence.get("count"))
+            row["last_seen"] = iso_time(f.evidence.get("last_seen"))
         rows.append(row)
     return rows
 
