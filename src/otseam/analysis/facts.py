@@ -142,7 +142,7 @@ def _identities(
     firmware: dict[str, list[Sighting]] = defaultdict(list)
     t = identities.c
     query = select(t.address, t.protocol, t.attribute, t.value, t.first_seen, t.last_seen)
-    for address, protocol, attribute, value, first, last in conn.execute(query).all():
+    for address, protocol, attribute, value, first, last in conn.execute(query):
         found[address][attribute].add(value)
         if attribute == "name" and protocol in NAME_PROTOCOLS:
             found[address]["hostname"].add(value)
