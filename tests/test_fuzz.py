@@ -23,7 +23,7 @@ from otseam.model.observations import (
     Operation,
     ProtocolRole,
 )
-from otseam.protocols import enip, modbus
+from otseam.protocols import ber, enip, modbus, s7comm
 from otseam.sources.linktypes import SUPPORTED
 
 LINKTYPES = sorted(SUPPORTED)
@@ -123,3 +123,70 @@ def test_enip_list_identity_with_random_items(items: bytes) -> None:
     header = struct.pack("<HHII8sI", 0x63, len(items), 0, 0, b"\0" * 8, 0)
     for obs in enip.dissect(header + items, _ctx("enip", 44818, 40000)):
         assert isinstance(obs, OBSERVATIONS)
+
+
+MMS_STARTS = [
+    b"\x01\x00\x01\x00\x61",
+    b"\x0d",
+    b"\x0e",
+    b"\x09",
+    b"\xa0",
+    b"\xa1",
+    b"\xa2",
+    b"\xa3",
+]
+MMS_MESSAGES = [
+    bytes.fromhex(h)
+    for h in (
+        "01000100611d301b020103a016a014020100a40f800100a10aa0083006a00480026d75",  # read
+        "01000100612f302d020103a028a126020101a2218009494e464f2054454348810d5336"
+        "3138353020666f722050438205302e302e31",  # identify response
+        "0100010061153013020103a00ea20c800304a273a205a003870102",  # confirmed-Error
+        # CONNECT with AARQ and initiate-Request: piccolo.pcap frame 1
+        "0db60506130100160102140200023302000134020001c1a031819da003800101a2819581040000000182"
+        "0400000001a423300f0201010604520100013004060251013010020103060528ca220201300406025101"
+        "61623060020101a05b6059a107060528ca220203a20706052901876701a30302010ca606060429018767"
+        "a70302010cbe33283106025101020103a028a826800300ff0081010a82010a830105a416800101810305"
+        "f100820c03ee1c000004000000010118",
+    )
+]
+
+
+def _cotp_dt(payload: bytes) -> bytes:
+    return struct.pack(">BBH", 3, 0, 7 + len(payload)) + b"\x02\xf0\x80" + payload
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(MMS_STARTS),
+    st.binary(max_size=300),
+    st.sampled_from([(40000, 102), (102, 40000)]),
+)
+def test_mms_dissector_never_raises(start: bytes, rest: bytes, ports: tuple[int, int]) -> None:
+    for obs in s7comm.dissect(_cotp_dt(start + rest), _ctx("s7comm", *ports)):
+        assert isinstance(obs, OBSERVATIONS)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(range(len(MMS_MESSAGES))),
+    st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=6),
+    st.integers(0, 400),
+)
+def test_mms_mutated_messages(index: int, flips: list[tuple[int, int]], cut: int) -> None:
+    message = bytearray(MMS_MESSAGES[index])
+    for pos, value in flips:
+        message[pos % len(message)] = value
+    for obs in s7comm.dissect(
+        _cotp_dt(bytes(message[: cut or len(message)])), _ctx("s7comm", 40000, 102)
+    ):
+        assert isinstance(obs, OBSERVATIONS)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=64), st.integers(0, 80))
+def test_ber_elements_stay_inside_their_container(data: bytes, end: int) -> None:
+    element = ber.read_element(data, 0, end)
+    if element is not None:
+        assert 0 < element.tag_end < element.start <= element.end <= end
+        assert element.start <= len(data)

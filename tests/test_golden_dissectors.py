@@ -64,6 +64,7 @@ CASES = {
     "s7_mms_iec61850_read": "IEC61850/MMS - Specific Commands/iec61850_read.pcap",
     "s7_mms_piccolo": "IEC61850/piccolo.pcap",
     "mms_iec61850_reports": "IEC61850/8d7c7db0-9804-012b-b2a6-0016cb8cea27.pcap",
+    "mms_start_stop": "IEC61850/MMS - Specific Commands/mms-stopRequest.pcap",
     "http_mu_dynamics": "IEC61850/m-send-req.mms.pcap",
     "http_websocket_upgrade": "C37.118/C37118/c37118_1100_unclean.pcap",
     "smb_ntlmssp_mms_goose": "IEC61850/Sample_File_MMS_and_GOOSE.pcap",

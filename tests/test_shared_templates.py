@@ -149,3 +149,70 @@ def test_cip_writes_of_different_values_share_a_result_but_not_different_tags(
     assert counts == {"Write_Tag tag Flow": 100, "Write_Tag tag Level": 20}
     assert serials == {"0x60a1b2c3", "0x60a1b2c4"}  # replies whose data is read stay apart
     assert len(dissected) == 2 + 2  # one write per tag, and each identity reply
+
+
+def test_identity_replies_of_the_same_bytes_are_dissected_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply whose identity is read from bytes past the group key is not
+    shared by key, but is by content: forty devices answering the same
+    bytes cost one dissection, and each device gets the identity."""
+    dissected: list[bytes] = []
+    original = FrameDecoder._dissect
+
+    def counting(
+        self: FrameDecoder, spec: ProtocolSpec, message: bytes, ctx: MessageContext
+    ) -> list[Observation]:
+        if spec.name == "enip":
+            dissected.append(message)
+        return original(self, spec, message, ctx)
+
+    monkeypatch.setattr(FrameDecoder, "_dissect", counting)
+    frames = []
+    for n in range(40):
+        payload = _send_rr_data(_get_attributes_all_reply(0x60A1B2C3), session=7)
+        segment = tcp(44818, 50000 + n, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1, ack=1)
+        packet = ipv4(f"10.5.0.{n + 10}", "10.6.0.1", segment)
+        frames.append(ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet))
+    capture = tmp_path / "replies.pcap"
+    capture.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    engine = open_store(str(tmp_path / "store.db"))
+    ingest([str(capture)], engine)
+    with engine.connect() as conn:
+        devices = conn.execute(
+            select(identities.c.address, identities.c.count).where(
+                identities.c.attribute == "cip_serial", identities.c.value == "0x60a1b2c3"
+            )
+        ).all()
+    assert sorted(devices) == sorted((f"10.5.0.{n + 10}", 1) for n in range(40))
+    assert len(dissected) == 1
+
+
+def test_answers_split_over_data_units_are_not_shared_by_content(tmp_path: Path) -> None:
+    """The first part of a split S7 SZL answer leaves state in the dissector
+    (its memory): the same first part from another PLC must be dissected
+    again, or that PLC's last part (with its own serial) would find no start
+    and its identity be lost."""
+    from tests.protocols.test_s7comm import szl_001c, szl_answer
+
+    frames = []
+    for n in range(3):
+        body = szl_001c("STATION-C", "CPU 315-2 PN/DP", f"S C-C765432{n}", "CPU 315-2 PN/DP")
+        parts = (szl_answer(body[:100], ref=5, more=True), szl_answer(body[100:], ref=5))
+        for i, part in enumerate(parts):
+            segment = tcp(102, 49000 + n, TcpFlag.ACK | TcpFlag.PSH, part, seq=1 + 400 * i, ack=1)
+            packet = ipv4(f"10.7.0.{n + 10}", "10.8.0.1", segment)
+            frames.append(
+                ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet)
+            )
+    capture = tmp_path / "szl.pcap"
+    capture.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    engine = open_store(str(tmp_path / "store.db"))
+    ingest([str(capture)], engine)
+    with engine.connect() as conn:
+        serials = conn.execute(
+            select(identities.c.address, identities.c.value).where(
+                identities.c.attribute == "serial"
+            )
+        ).all()
+    assert sorted(serials) == [(f"10.7.0.{n + 10}", f"S C-C765432{n}") for n in range(3)]

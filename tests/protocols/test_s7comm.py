@@ -344,7 +344,11 @@ def test_mms_is_not_s7() -> None:
     data = tpkt(bytes.fromhex("01000100610e300c020103a007a0050201018200"))
     seen = run(connect) + run(accept, to_plc=False) + run(data)
     assert {o.protocol for o in seen if isinstance(o, ProtocolRole)} == {"mms"}
-    assert not [o for o in seen if not isinstance(o, ProtocolRole)]
+    # the MMS services (initiate, identify: tests/protocols/test_mms.py), nothing of S7
+    assert {(o.protocol, o.code_name) for o in seen if not isinstance(o, ProtocolRole)} == {
+        ("mms", "initiate"),
+        ("mms", "identify"),
+    }
 
 
 def test_s7comm_plus_request_and_response() -> None:

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from otseam.analysis.roles import assign_roles
 from otseam.analysis.vendors import mac_vendor
+from otseam.store.bulk import bulk_rows
 from otseam.store.schema import bindings, hosts, identities, protocol_roles, stations
 
 __all__ = ["GATEWAY_MIN_IPS", "rebuild_assets"]
@@ -70,7 +71,8 @@ def rebuild_assets(conn: Connection) -> int:
     """Recompute the asset tables from the facts; returns the asset count."""
     found = _from_macs(conn)
     by_ip = {ip: asset for asset in found.values() for ip in asset.ips}
-    for ip, first, last in conn.execute(select(hosts.c.ip, hosts.c.first_seen, hosts.c.last_seen)):
+    query = select(hosts.c.ip, hosts.c.first_seen, hosts.c.last_seen)
+    for ip, first, last in bulk_rows(conn, query):
         if ip in by_ip:
             by_ip[ip].widen(first, last)
         elif not _is_group_address(ip):
@@ -88,15 +90,15 @@ def rebuild_assets(conn: Connection) -> int:
 
 def _from_macs(conn: Connection) -> dict[str, _Asset]:
     found: dict[str, _Asset] = {}
-    for mac, first, last in conn.execute(
-        select(stations.c.mac, stations.c.first_seen, stations.c.last_seen)
+    for mac, first, last in bulk_rows(
+        conn, select(stations.c.mac, stations.c.first_seen, stations.c.last_seen)
     ):
         if int(mac[:2], 16) & 1:  # group (multicast/broadcast) addresses are no device
             continue
         found[f"mac:{mac}"] = _Asset(f"mac:{mac}", first, last, macs=[mac])
     sent: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for ip, mac, sources, packets in conn.execute(
-        select(bindings.c.ip, bindings.c.mac, bindings.c.sources, bindings.c.packets)
+    for ip, mac, sources, packets in bulk_rows(
+        conn, select(bindings.c.ip, bindings.c.mac, bindings.c.sources, bindings.c.packets)
     ):
         old_sources, old_packets = sent[mac].get(ip, (0, 0))
         sent[mac][ip] = (old_sources | sources, old_packets + packets)
@@ -128,7 +130,7 @@ def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
     query = select(
         identities.c.address, identities.c.attribute, identities.c.value, identities.c.last_seen
     )
-    for address, attribute, value, last in conn.execute(query):
+    for address, attribute, value, last in bulk_rows(conn, query):
         asset = by_address.get(address)
         if asset is None:
             continue
@@ -198,7 +200,7 @@ def _protocol_links(
         protocol_roles.c.role,
         protocol_roles.c.evidence,
     )
-    for address, protocol, role, evidence in conn.execute(query):
+    for address, protocol, role, evidence in bulk_rows(conn, query):
         asset = by_address.get(address)
         if asset is not None:
             link = (asset.key, protocol, role)

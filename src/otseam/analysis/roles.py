@@ -33,6 +33,7 @@ from typing import Final
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
+from otseam.store.bulk import bulk_rows
 from otseam.store.schema import conversations, identities, operations, stations
 
 __all__ = [
@@ -482,7 +483,7 @@ def _load_operations(
 ) -> None:
     c = operations.c
     query = select(c.src, c.dst, c.protocol, c.operation)  # sets drop the repeats
-    for src, dst, protocol, operation in conn.execute(query):
+    for src, dst, protocol, operation in bulk_rows(conn, query):
         src_key, dst_key = asset_of.get(src), asset_of.get(dst)
         if src_key is not None:
             by_op = facts[src_key].sent.setdefault(protocol, {})
@@ -501,7 +502,7 @@ def _load_identities(
         .where(c.attribute.in_(IDENTITY_ATTRIBUTES))
         .order_by(c.last_seen.desc(), c.id)
     )
-    for address, attribute, value in conn.execute(query):
+    for address, attribute, value in bulk_rows(conn, query):
         key = asset_of.get(address)
         if key is not None:
             values = facts[key].identity.setdefault(attribute, [])
@@ -516,7 +517,7 @@ def _load_publishers(
     query = select(c.mac, c.goose_frames, c.sv_frames).where(
         or_(c.goose_frames > 0, c.sv_frames > 0)
     )
-    for mac, goose, sv in conn.execute(query):
+    for mac, goose, sv in bulk_rows(conn, query):
         key = asset_of.get(mac)
         if key is not None:
             facts[key].publishes |= {k for k, n in (("goose", goose), ("sv", sv)) if n}
@@ -532,7 +533,7 @@ def _load_historian_ports(
         and_(c.transport == "tcp", or_(c.a_port.in_(ports), c.b_port.in_(ports)))
     )
     clients: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for a, a_port, b, b_port, initiator in conn.execute(query):
+    for a, a_port, b, b_port, initiator in bulk_rows(conn, query):
         if a_port in HISTORIAN_PORTS and initiator != "a":
             server, port, client = a, a_port, b
         elif b_port in HISTORIAN_PORTS and initiator != "b":

@@ -172,6 +172,19 @@ static int64_t table_upsert(Table *t, const void *key, int *created)
     return (int64_t)idx;
 }
 
+/* Index of the entry with this key, or -1. */
+static int64_t table_find(const Table *t, const void *key)
+{
+    size_t mask = t->nslots - 1, j = hash_words(key, t->key_size) & mask;
+    while (t->slots[j]) {
+        const uint8_t *e = t->entries + (size_t)(t->slots[j] - 1) * t->entry_size;
+        if (memcmp(e, key, t->key_size) == 0)
+            return (int64_t)t->slots[j] - 1;
+        j = (j + 1) & mask;
+    }
+    return -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* table entries; Python mirrors these layouts as numpy dtypes         */
 
@@ -271,7 +284,8 @@ typedef struct {
     uint16_t sport, dport; /* as sent: source and destination port */
     uint8_t dir, app, tcp_flags, proto;
     uint32_t pad;
-} Event; /* 40 bytes */
+    uint64_t content; /* digest of the whole message and its port context; 0: none */
+} Event; /* 48 bytes */
 
 typedef struct {
     int32_t linktype;
@@ -352,7 +366,7 @@ typedef struct {
 } Fragment;
 
 typedef struct {
-    PyObject_HEAD Table conv, bind, station, group, templates;
+    PyObject_HEAD Table conv, bind, station, group, templates, contents;
     uint8_t tcp_app[65536], udp_app[65536];
     DissectSpec spec[256];
     Framing framing[256];
@@ -552,13 +566,24 @@ typedef struct {
     uint8_t tcp_flags, proto;
 } Transport;
 
+/* What a whole-message dissection can depend on: every byte of the message,
+ * its length, the transport, and the port of each side that is on the
+ * protocol's own port (the other side's ephemeral port is left out). */
+static uint64_t content_digest(const uint8_t *payload, uint32_t len, uint8_t role, Transport t)
+{
+    uint64_t ports = (uint64_t)t.proto << 40 | (uint64_t)role << 32 |
+                     (uint64_t)(role & 1 ? t.sport : 0) << 16 | (role & 2 ? t.dport : 0);
+    uint64_t h = mix64(hash_words(payload, len) ^ mix64(ports));
+    return h ? h : 1;
+}
+
 static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, const uint8_t *payload,
                         uint32_t len, uint32_t offset, int64_t ts, Transport t,
                         const Framing *framing)
 {
     const DissectSpec *s = &w->spec[app];
     Event ev = {ts, 0xffffffffu, offset, len, t.seq, owner, t.sport, t.dport, dir, app,
-                t.tcp_flags, t.proto, 0};
+                t.tcp_flags, t.proto, 0, 0};
     if (s->mode == MODE_STREAM) {
         add_event(w, &ev);
         return;
@@ -581,6 +606,19 @@ static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, con
         e->last_ns = ts;
         e->template = NO_TEMPLATE;
         if (role) {
+            /* A message seen before byte for byte (in the same port context)
+             * whose dissection Python found shareable: take its template. */
+            ev.content = content_digest(payload, len, role, t);
+            TemplateKey ck;
+            memset(&ck, 0, sizeof(ck));
+            ck.app = app;
+            ck.digest = ev.content;
+            int64_t c_i = table_find(&w->contents, &ck);
+            if (c_i >= 0)
+                e->template =
+                    ((TemplateEntry *)(w->contents.entries + (size_t)c_i * sizeof(TemplateEntry)))->template;
+        }
+        if (role && e->template == NO_TEMPLATE) {
             /* The first group with a key leads: Python dissects it and, if the
              * result depends on the key alone, learns it for the key. Until
              * then, later groups with the key are its followers: their events
@@ -769,7 +807,7 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
     Transport t = {seq, p->sport, p->dport, p->tcp_flags, p->proto};
     if (e->stream_dirs & (1u << dir)) {
         Event ev = {ts, 0xffffffffu, (uint32_t)(payload - chunk), payload_len, seq,
-                    (uint32_t)i, p->sport, p->dport, dir, e->app, p->tcp_flags, p->proto, 0};
+                    (uint32_t)i, p->sport, p->dport, dir, e->app, p->tcp_flags, p->proto, 0, 0};
         add_event(w, &ev);
         return;
     }
@@ -1364,6 +1402,29 @@ static PyObject *learn_template(Walker *w, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* learn_content(app, content, template): the dissection result of a message
+ * with this content digest (an event's ``content``) is shared by every later
+ * group whose first message has the same content. */
+static PyObject *learn_content(Walker *w, PyObject *args)
+{
+    unsigned int app, template;
+    unsigned long long content;
+    if (!PyArg_ParseTuple(args, "IKI", &app, &content, &template))
+        return NULL;
+    if (!content || app > 255)
+        Py_RETURN_NONE;
+    TemplateKey ck;
+    memset(&ck, 0, sizeof(ck));
+    ck.app = (uint8_t)app;
+    ck.digest = content;
+    int created;
+    int64_t i = table_upsert(&w->contents, &ck, &created);
+    if (i < 0)
+        return PyErr_NoMemory();
+    ((TemplateEntry *)(w->contents.entries + (size_t)i * sizeof(TemplateEntry)))->template = template;
+    Py_RETURN_NONE;
+}
+
 static PyObject *table_bytes(const Table *t)
 {
     return PyBytes_FromStringAndSize((const char *)t->entries, (Py_ssize_t)(t->count * t->entry_size));
@@ -1414,6 +1475,7 @@ static PyObject *reset(Walker *w, PyObject *unused)
     table_clear(&w->station);
     table_clear(&w->group);
     table_clear(&w->templates);
+    table_clear(&w->contents);
     memset(w->frag, 0, sizeof(w->frag));
     memset(w->counters, 0, sizeof(w->counters));
     w->first_ns = w->last_ns = 0;
@@ -1440,7 +1502,8 @@ static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
         table_init(&w->bind, sizeof(BindEntry), sizeof(BindKey)) < 0 ||
         table_init(&w->station, sizeof(StationEntry), sizeof(StationKey)) < 0 ||
         table_init(&w->group, sizeof(GroupEntry), sizeof(GroupKey)) < 0 ||
-        table_init(&w->templates, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0) {
+        table_init(&w->templates, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0 ||
+        table_init(&w->contents, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1454,6 +1517,7 @@ static void walker_dealloc(Walker *w)
     table_free(&w->station);
     table_free(&w->group);
     table_free(&w->templates);
+    table_free(&w->contents);
     free(w->events);
     Py_TYPE(w)->tp_free((PyObject *)w);
 }
@@ -1463,6 +1527,7 @@ static PyMethodDef walker_methods[] = {
     {"configure_framing", (PyCFunction)configure_framing, METH_O, "Load TCP PDU framings."},
     {"walk_pcap", (PyCFunction)walk_pcap, METH_VARARGS, "Walk classic pcap records."},
     {"learn_template", (PyCFunction)learn_template, METH_VARARGS, "Share a group's result."},
+    {"learn_content", (PyCFunction)learn_content, METH_VARARGS, "Share a message's result."},
     {"walk_pcapng", (PyCFunction)walk_pcapng, METH_VARARGS, "Walk pcapng packet blocks."},
     {"conversations", (PyCFunction)conversations, METH_NOARGS, "Conversation entries."},
     {"bindings", (PyCFunction)bindings, METH_NOARGS, "MAC/IP binding entries."},

@@ -6,7 +6,7 @@ import socket
 
 import numpy as np
 
-__all__ = ["address_text", "ip_text", "mac_text", "macs_text"]
+__all__ = ["address_ids", "address_text", "ip_text", "mac_text", "macs_text"]
 
 
 def ip_text(family: int, raw: bytes) -> str:
@@ -27,25 +27,29 @@ def address_text(family: np.ndarray, raw: np.ndarray) -> np.ndarray:
     out = np.empty(len(family), dtype=object)
     if not len(family):
         return out
+    ids, texts = address_ids(family, raw)
+    out[:] = np.array(texts, dtype=object)[ids]
+    return out
+
+
+def address_ids(family: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A number for every row of (family, 16-byte address) arrays, the same
+    for the same address, and the text of each number."""
+    if not len(family):
+        return np.zeros(0, dtype=np.int64), []
     raw = np.ascontiguousarray(raw)
     if bool((family == 4).all()):  # the common case: sort 32-bit integers, not bytes
         keys = raw[:, :4].copy().view(">u4").ravel()
         uniq4, inverse = np.unique(keys, return_inverse=True)
-        texts = np.array(
-            [socket.inet_ntop(socket.AF_INET, int(u).to_bytes(4, "big")) for u in uniq4],
-            dtype=object,
-        )
-        out[:] = texts[inverse.ravel()]
-        return out
+        texts = [socket.inet_ntop(socket.AF_INET, u.to_bytes(4, "big")) for u in uniq4.tolist()]
+        return inverse.ravel().astype(np.int64), texts
     void = raw.view(np.dtype((np.void, 16))).ravel()
     uniq, inverse = np.unique(void, return_inverse=True)
+    inverse = inverse.ravel()
     fam_of = np.zeros(len(uniq), dtype=np.uint8)
     fam_of[inverse] = family
-    texts = np.array(
-        [ip_text(int(f), bytes(u)) for f, u in zip(fam_of, uniq, strict=True)], dtype=object
-    )
-    out[:] = texts[inverse.ravel()]
-    return out
+    texts = [ip_text(int(f), bytes(u)) for f, u in zip(fam_of, uniq, strict=True)]
+    return inverse.astype(np.int64), texts
 
 
 def macs_text(macs: np.ndarray) -> np.ndarray:

@@ -22,18 +22,18 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from itertools import islice
-from typing import Any, Final, TypeVar
+from typing import Final
 
 import numpy as np
 
 from otseam.decode import _framewalk
-from otseam.decode.addresses import address_text, ip_text, macs_text
+from otseam.decode.addresses import address_ids, ip_text, mac_text
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
 from otseam.decode.reassembly import TcpStream
+from otseam.decode.templates import DST, SRC, Entries, Template, rows_of, spread, table_of
 from otseam.errors import DissectorError
 from otseam.model.capture import CaptureFacts, Counted
 from otseam.model.observations import (
-    Identity,
     Malformed,
     MessageContext,
     Observation,
@@ -50,11 +50,8 @@ __all__ = ["FrameDecoder"]
 MAX_OBSERVATIONS_PER_MESSAGE: Final = 256
 NO_GROUP: Final = 0xFFFFFFFF
 NO_TEMPLATE: Final = 0xFFFFFFFF
-SRC: Final = "\x00src"  # placeholders a template's addresses are written with
-DST: Final = "\x00dst"
+TEMPLATE_MASK: Final = (1 << 30) - 1  # template ids are packed beside owner and direction
 TRANSPORTS: Final[dict[int, Transport]] = {6: "tcp", 17: "udp", 0: "l2"}
-K = TypeVar("K")
-Template = tuple[Observation, ...]
 
 
 class FrameDecoder:
@@ -66,18 +63,20 @@ class FrameDecoder:
         self.registry = registry
         self.strict = strict
         for spec in registry.specs:  # a new capture: no answer left half-read
-            if spec.reset is not None:
-                spec.reset()
+            if spec.memory is not None:
+                spec.memory.clear()
         self.walker = _framewalk.Walker()
         self.walker.configure(*registry.walker_tables(dissect))
         self.walker.configure_framing(registry.framing_table())
         self._streams: dict[tuple[int, int], TcpStream] = {}
         self._stream_ends: dict[tuple[int, int], tuple[Transport, str, str, int, int]] = {}
         self._templates: list[Template] = []
+        self._entries = Entries()  # their facts rows
         self._template_label: list[int] = []  # app id a template relabels to, 0: none
         self._labels: dict[int, int] = {}  # conversation -> app id it carries
         self._template_ids: dict[Template, int] = {}
         self._by_header: dict[tuple[object, ...], int] = {}
+        self._by_content: dict[int, int] = {}  # walker content digest -> template
         self._group_template = array("I")
         self._single: list[tuple[Observation, int]] = []  # stream events, count 1 each
         self._shared: set[int] = set()  # templates that depend on the group key alone
@@ -102,7 +101,11 @@ class FrameDecoder:
                 _f,
                 proto,
                 follows,
+                content,
             ) = event
+            if content and (known := self._by_content.get(content)) is not None:
+                self._set_template(group, known)  # the same bytes, seen in this batch
+                continue
             if follows and self._follow(group, follows - 1):
                 continue  # the same key as an earlier group whose result is shared
             spec = self.registry.spec_of(app)
@@ -115,11 +118,16 @@ class FrameDecoder:
             ctx = MessageContext(
                 spec.name, TRANSPORTS.get(proto, "tcp"), SRC, DST, sport, dport, ts
             )
-            template, shared = self._template_for(spec, message, ctx)
+            template, shared, pure = self._template_for(spec, message, ctx)
             if shared:
                 # header-determined: later groups with this header skip Python
                 self.walker.learn_template(group, template)
                 self._shared.add(template)
+            if pure and content:
+                # message-determined: later groups whose first message has
+                # these bytes skip Python
+                self._by_content[content] = template
+                self.walker.learn_content(app, content, template)
             self._set_template(group, template)
 
     def _follow(self, group: int, leader: int) -> bool:
@@ -142,24 +150,31 @@ class FrameDecoder:
 
     def _template_for(
         self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
-    ) -> tuple[int, bool]:
-        """The template id of a message, dissecting only what is new, and
-        whether it is header-determined (shareable with other groups)."""
+    ) -> tuple[int, bool, bool]:
+        """The template id of a message, dissecting only what is new; whether
+        it is header-determined (shareable with groups of the same key) and
+        whether it is message-determined (shareable with groups whose first
+        message has the same bytes: the dissector's memory was not used)."""
         key = _header_key(spec, message, ctx)
         if key is not None:
             found = self._by_header.get(key)
             if found is not None:
-                return found, True
+                return found, True, True
+        touches = spec.memory.touches if spec.memory is not None else 0
         observations = tuple(self._dissect(spec, message, ctx))
+        pure = spec.memory is None or spec.memory.touches == touches
         template = self._template_ids.get(observations)
         if template is None:
             template = self._template_ids[observations] = len(self._templates)
             self._templates.append(observations)
+            self._entries.add_template(observations)
+            if len(self._templates) > TEMPLATE_MASK:
+                raise DissectorError("more distinct dissection results than a capture can hold")
             self._template_label.append(self._carried(spec, observations))
         if key is not None and all(isinstance(o, Operation | ProtocolRole) for o in observations):
             self._by_header[key] = template  # header-determined: reuse for the same header
-            return template, True
-        return template, False
+            return template, True, pure
+        return template, False, pure
 
     def _stream_event(
         self, spec: ProtocolSpec, owner: int, direction: int, seq: int, message: bytes, ts: int
@@ -255,7 +270,12 @@ class FrameDecoder:
         )
         self._apply_templates(facts)
         for obs, ts in self._single:
-            _aggregate(facts, obs, 1, ts, ts)
+            for table, key, raw in rows_of(obs):
+                found = table_of(facts, table).get(key)
+                if found is None:
+                    table_of(facts, table)[key] = Counted(1, ts, ts, raw)
+                else:
+                    found.add(1, ts, ts)
         if self._labels:
             conversations = facts.conversations.copy()  # the walker's buffer is read-only
             owners = np.fromiter(self._labels, dtype=np.int64, count=len(self._labels))
@@ -276,63 +296,53 @@ class FrameDecoder:
             return
         # One row per (owner, direction, template): groups differing only in
         # digest but dissected alike are added up first.
-        keys = np.empty(len(groups), dtype=[("owner", "<u4"), ("dir", "u1"), ("tpl", "<u4")])
-        keys["owner"], keys["dir"], keys["tpl"] = groups["owner"], groups["dir"], templates
-        rows, inverse = np.unique(keys, return_inverse=True)
-        inverse = inverse.ravel()
-        count = np.zeros(len(rows), dtype=np.uint64)
-        np.add.at(count, inverse, groups["count"])
-        first = np.full(len(rows), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, inverse, groups["first_ns"])
-        last = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(last, inverse, groups["last_ns"])
-        labels = np.asarray(self._template_label, dtype=np.uint8)[rows["tpl"]]
-        relabel = (labels > 0) & (rows["dir"] < 2)  # conversations, not layer-2 stations
-        owners = rows["owner"][relabel].tolist()
-        self._labels.update(zip(owners, labels[relabel].tolist(), strict=True))
-        src, dst = self._addresses(facts, rows["owner"], rows["dir"])
-        compiled = [_compile(facts, template) for template in self._templates]
-        for tpl, s, d, n, f, la in zip(
-            rows["tpl"].tolist(),
-            src,
-            dst,
-            count.tolist(),
-            first.tolist(),
-            last.tolist(),
-            strict=True,
-        ):
-            for table, key, at_src, at_dst, raw in compiled[tpl]:
-                if at_src or at_dst:
-                    filled = list(key)
-                    for i in at_src:
-                        filled[i] = s
-                    for i in at_dst:
-                        filled[i] = d
-                    key = tuple(filled)
-                entry = table.get(key)
-                if entry is None:
-                    table[key] = Counted(n, f, la, raw)
-                else:
-                    entry.add(n, f, la)
+        packed = (
+            groups["owner"].astype(np.uint64) << np.uint64(32)
+            | groups["dir"].astype(np.uint64) << np.uint64(30)
+            | templates.astype(np.uint64)
+        )
+        order = np.argsort(packed)
+        packed = packed[order]
+        starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+        counts = (
+            np.add.reduceat(groups["count"][order], starts),
+            np.minimum.reduceat(groups["first_ns"][order], starts),
+            np.maximum.reduceat(groups["last_ns"][order], starts),
+        )
+        rows = packed[starts]
+        owner = (rows >> np.uint64(32)).astype(np.int64)
+        direction = ((rows >> np.uint64(30)) & np.uint64(3)).astype(np.uint8)
+        tpl = (rows & np.uint64(TEMPLATE_MASK)).astype(np.int64)
+        labels = np.asarray(self._template_label, dtype=np.uint8)[tpl]
+        relabel = (labels > 0) & (direction < 2)  # conversations, not layer-2 stations
+        self._labels.update(zip(owner[relabel].tolist(), labels[relabel].tolist(), strict=True))
+        src, dst, names = self._addresses(facts, owner, direction)
+        spread(facts, self._entries, tpl, src, dst, counts, names)
 
     def _addresses(
         self, facts: CaptureFacts, owners: np.ndarray, dirs: np.ndarray
-    ) -> tuple[list[str], list[str]]:
-        """Sender and receiver text of each (owner, direction)."""
-        src = np.empty(len(owners), dtype=object)
-        dst = np.empty(len(owners), dtype=object)
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Sender and receiver of each (owner, direction), as indexes into
+        the returned address texts."""
+        src = np.empty(len(owners), dtype=np.int64)
+        dst = np.empty(len(owners), dtype=np.int64)
         ip = dirs < 2
-        if ip.any():
-            conv = facts.conversations[owners[ip]]
-            a = address_text(conv["family"], conv["a"])
-            b = address_text(conv["family"], conv["b"])
-            forward = dirs[ip] == 0
-            src[ip] = np.where(forward, a, b)
-            dst[ip] = np.where(forward, b, a)
+        conv = facts.conversations
+        at = owners[ip]
+        forward = (dirs[ip] == 0)[:, None]
+        a, b = conv["a"][at], conv["b"][at]  # columns, not whole rows
+        family = conv["family"][at]
+        ids, names = address_ids(
+            np.concatenate([family, family]),
+            np.concatenate([np.where(forward, a, b), np.where(forward, b, a)]),
+        )
+        src[ip], dst[ip] = ids[: len(at)], ids[len(at) :]
         if (~ip).any():
-            src[~ip] = macs_text(facts.stations[owners[~ip]]["mac"])
-            dst[~ip] = ""
-        return src.tolist(), dst.tolist()
+            macs, inverse = np.unique(facts.stations["mac"][owners[~ip]], return_inverse=True)
+            src[~ip] = len(names) + inverse.ravel()
+            dst[~ip] = len(names) + len(macs)
+            names = [*names, *(mac_text(m) for m in macs.tolist()), ""]
+        return src, dst, names
 
 
 def _header_key(
@@ -368,52 +378,3 @@ def _key_bytes(spec: ProtocolSpec, pdu: bytes) -> bytes:
         if start < end:
             key[start:end] = bytes(end - start)
     return bytes(key)
-
-
-Compiled = list[tuple[dict[Any, Counted], tuple[Any, ...], tuple[int, ...], tuple[int, ...], bytes]]
-
-
-def _rows(
-    facts: CaptureFacts, obs: Observation
-) -> list[tuple[dict[Any, Counted], tuple[Any, ...], bytes]]:
-    """The facts table, key(s) and raw bytes an observation is counted under."""
-    if isinstance(obs, Operation):
-        key = (obs.src, obs.dst, obs.protocol, obs.operation, obs.code, obs.code_name,
-               obs.exception)  # fmt: skip
-        return [(facts.operations, key, b"")]
-    if isinstance(obs, Identity):
-        return [
-            (facts.identities, (obs.address, obs.protocol, k, v), b"") for k, v in obs.attributes
-        ]
-    if isinstance(obs, ProtocolRole):
-        return [(facts.roles, (obs.address, obs.protocol, obs.role), b"")]
-    return [(facts.malformed, (obs.src, obs.dst, obs.protocol, obs.reason), obs.raw)]
-
-
-def _compile(facts: CaptureFacts, template: Template) -> Compiled:
-    """A template as (table, key, placeholder positions, raw) entries, so that
-    applying it to a group is a few list stores and one dict update."""
-    return [
-        (table, key, _positions(key, SRC), _positions(key, DST), raw)
-        for obs in template
-        for table, key, raw in _rows(facts, obs)
-    ]
-
-
-def _positions(key: tuple[Any, ...], placeholder: str) -> tuple[int, ...]:
-    return tuple(i for i, v in enumerate(key) if v == placeholder)
-
-
-def _aggregate(facts: CaptureFacts, obs: Observation, count: int, first: int, last: int) -> None:
-    for table, key, raw in _rows(facts, obs):
-        _count(table, key, count, first, last, raw)
-
-
-def _count(
-    table: dict[K, Counted], key: K, count: int, first: int, last: int, raw: bytes = b""
-) -> None:
-    entry = table.get(key)
-    if entry is None:
-        table[key] = Counted(count, first, last, raw)
-    else:
-        entry.add(count, first, last)

@@ -125,7 +125,8 @@ EVENT: Final = np.dtype(
         ("app", "u1"),
         ("tcp_flags", "u1"),
         ("proto", "u1"),
-        ("_pad", "<u4"),
+        ("follows", "<u4"),
+        ("content", "<u8"),
     ]
 )
 

@@ -226,6 +226,6 @@ PROTOCOL: Final = ProtocolSpec(
     key_skip=0,
     key_len=48,
     key_masks=((8, 1),),
-    reset=_SEGMENTS.pending.clear,
+    memory=_SEGMENTS,
     doc="docs/protocols/bacnet.md",
 )

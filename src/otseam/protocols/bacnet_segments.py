@@ -40,10 +40,16 @@ class SegmentedAcks:
     """Service ACK bytes of segmented replies whose last segment has not come."""
 
     pending: OrderedDict[ReplyKey, _Reply] = field(default_factory=OrderedDict)
+    touches: int = 0  # calls so far: a dissection that made one depends on earlier messages
+
+    def clear(self) -> None:
+        """Forget every unfinished reply (a new capture starts)."""
+        self.pending.clear()
 
     def add(self, key: ReplyKey, sequence: int, more: bool, data: bytes) -> bytes | None:
         """One segment; the whole service ACK once its last segment is in,
         otherwise None."""
+        self.touches += 1
         reply = self.pending.get(key)
         if sequence == 0 and (reply is None or reply.expected != 0):  # else: wrapped
             self.pending.pop(key, None)

@@ -2,11 +2,12 @@
 
 MMS shares TCP 102 with S7comm: after TPKT (RFC 1006) and a COTP DT
 (ISO 8073), the user data is an ISO session SPDU (ISO 8327-1 / X.225)
-carrying ISO presentation (ISO 8823) and ACSE, then the MMS PDU. The
-S7comm module reads TPKT and COTP and hands a DT payload here when it
-starts with neither S7comm's 0x32 nor S7comm-plus's 0x72; this module
-only tells MMS apart and reports client and server roles, which is what
-labels the conversation ``mms`` (``ProtocolSpec.carries``).
+carrying ISO presentation (ISO 8823) and ACSE (ISO 8650), then the MMS
+PDU (ISO 9506-2 section 7). The S7comm module reads TPKT and COTP and
+hands a DT payload here when it starts with neither S7comm's 0x32 nor
+S7comm-plus's 0x72; this module tells MMS apart, reports client and
+server roles (which label the conversation ``mms``, ``ProtocolSpec.carries``),
+the service a request asks for, and the Identify response's identity.
 
 Session SPDUs (X.225 section 8.3, SI codes): CONNECT (13) and CONNECT DATA
 OVERFLOW (15) come from the calling side, ACCEPT (14), OVERFLOW ACCEPT (16)
@@ -17,6 +18,21 @@ roles are then taken from the port (the side on 102 is the server). MMS
 PDUs sent without session (ISO 9506-2 section 7, MMSpdu tags):
 confirmed-Request [0] and initiate-Request [8] come from the client,
 confirmed-Response [1] and initiate-Response [9] from the server.
+
+Where the MMS PDU is: after DATA TRANSFER's parameters, or in the User
+Data parameter (PGI 193, 0xC1; Extended User Data 194, 0xC2) of the other
+SPDUs; there, a CP/CPA PPDU (SET 0x31) holds normal-mode-parameters [2],
+whose user data, like a TD PPDU's, is fully-encoded-data [APPLICATION 1]
+0x61: a PDV-list (0x30) whose single-ASN1-type [0] holds the MMS PDU or an
+ACSE AARQ/AARE (0x60/0x61), whose user-information [30] holds an EXTERNAL
+(0x28) whose single-ASN1-type [0] holds the MMS PDU.
+
+Sampling (``ProtocolSpec`` in ``registry``): the engine dissects one
+message per group keyed on the first bytes after TPKT; ``keyed`` is how
+many of the payload's bytes are in that key, and an operation is reported
+only when every byte it depends on is among them. The MMS initiate-Request
+of a session CONNECT lies past the key, so a CONNECT's operation (initiate)
+is taken from the SPDU code.
 """
 
 from __future__ import annotations
@@ -24,14 +40,48 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from otseam.model.observations import MessageContext, Observation, ProtocolRole
+from otseam.model.observations import (
+    Identity,
+    Malformed,
+    MessageContext,
+    Observation,
+    Operation,
+    ProtocolRole,
+)
+from otseam.protocols.ber import APPLICATION, CONTEXT, UNIVERSAL, Element, children, read_element
 from otseam.protocols.registry import ProtocolSpec
 
-__all__ = ["FROM_CALLED", "FROM_CALLING", "PROTOCOL", "SPDU_NAMES", "dissect_session", "is_mms"]
+__all__ = [
+    "ERROR_CLASSES",
+    "FROM_CALLED",
+    "FROM_CALLING",
+    "PDU_CODE_BASE",
+    "PDU_NAMES",
+    "PROTOCOL",
+    "SERVICES",
+    "SPDU_NAMES",
+    "UNCONFIRMED",
+    "UNCONFIRMED_CODE_BASE",
+    "dissect_session",
+    "is_mms",
+    "locate",
+]
 
 NAME: Final = "mms"
 PORT: Final = 102
-BARE_PDUS: Final = frozenset({0xA0, 0xA1, 0xA8, 0xA9})
+# Every MMSpdu choice (section 7.1) in its own form: constructed, except
+# cancel-Request/Response (Unsigned32) and conclude-Request/Response (NULL).
+BARE_PDUS: Final = frozenset(
+    {*range(0xA0, 0xA5), 0x85, 0x86, 0xA7, 0xA8, 0xA9, 0xAA, 0x8B, 0x8C, 0xAD}
+)
+SI_DATA: Final = 0x01  # GIVE TOKENS, and DATA TRANSFER after it
+SI_CONNECT: Final = 0x0D
+USER_DATA: Final = frozenset({0xC1, 0xC2})
+TOP: Final = 1 << 24  # no SPDU or PDU is longer: a bigger length is garbage
+PDU_CODE_BASE: Final = 0x100  # code of a PDU that is no confirmed-Request
+UNCONFIRMED_CODE_BASE: Final = 0x200  # code of an unconfirmed service
+CONFIRMED_REQUEST, CONFIRMED_RESPONSE, CONFIRMED_ERROR, UNCONFIRMED_PDU, REJECT = range(5)
+IDENTIFY: Final = 2
 
 SPDU_NAMES: Final[dict[int, str]] = {
     0x01: "GIVE TOKENS / DATA TRANSFER",
@@ -52,6 +102,154 @@ SPDU_NAMES: Final[dict[int, str]] = {
 FROM_CALLING: Final = frozenset({0x0D, 0x0F, 0xA0, 0xA8})
 FROM_CALLED: Final = frozenset({0x0C, 0x0E, 0x10, 0xA1, 0xA9})
 
+# MMSpdu choice (ISO 9506-2 section 7.1) -> name
+PDU_NAMES: Final[dict[int, str]] = {
+    0: "confirmed-Request",
+    1: "confirmed-Response",
+    2: "confirmed-Error",
+    3: "unconfirmed",
+    4: "reject",
+    5: "cancel",
+    6: "cancel-Response",
+    7: "cancel-Error",
+    8: "initiate",
+    9: "initiate-Response",
+    10: "initiate-Error",
+    11: "conclude",
+    12: "conclude-Response",
+    13: "conclude-Error",
+}
+SESSION_REQUESTS: Final = frozenset({5, 8, 11})
+SESSION_ERRORS: Final = frozenset({7, 10, 13})
+
+# ConfirmedServiceRequest choice (ISO 9506-2 section 7.3) -> (name, operation)
+SERVICES: Final[dict[int, tuple[str, str]]] = {
+    0: ("status", "diagnostic"),
+    1: ("getNameList", "read"),
+    2: ("identify", "identify"),
+    3: ("rename", "config_change"),
+    4: ("read", "read"),
+    5: ("write", "write"),
+    6: ("getVariableAccessAttributes", "read"),
+    7: ("defineNamedVariable", "config_change"),
+    8: ("defineScatteredAccess", "config_change"),
+    9: ("getScatteredAccessAttributes", "read"),
+    10: ("deleteVariableAccess", "config_change"),
+    11: ("defineNamedVariableList", "config_change"),
+    12: ("getNamedVariableListAttributes", "read"),
+    13: ("deleteNamedVariableList", "config_change"),
+    14: ("defineNamedType", "config_change"),
+    15: ("getNamedTypeAttributes", "read"),
+    16: ("deleteNamedType", "config_change"),
+    17: ("input", "read"),
+    18: ("output", "write"),
+    19: ("takeControl", "control"),
+    20: ("relinquishControl", "control"),
+    21: ("defineSemaphore", "config_change"),
+    22: ("deleteSemaphore", "config_change"),
+    23: ("reportSemaphoreStatus", "read"),
+    24: ("reportPoolSemaphoreStatus", "read"),
+    25: ("reportSemaphoreEntryStatus", "read"),
+    26: ("initiateDownloadSequence", "program_download"),
+    27: ("downloadSegment", "program_download"),
+    28: ("terminateDownloadSequence", "program_download"),
+    29: ("initiateUploadSequence", "program_upload"),
+    30: ("uploadSegment", "program_upload"),
+    31: ("terminateUploadSequence", "program_upload"),
+    32: ("requestDomainDownload", "program_download"),
+    33: ("requestDomainUpload", "program_upload"),
+    34: ("loadDomainContent", "program_download"),
+    35: ("storeDomainContent", "program_upload"),  # domain -> file: out of the device
+    36: ("deleteDomain", "block_delete"),
+    37: ("getDomainAttributes", "read"),
+    38: ("createProgramInvocation", "config_change"),
+    39: ("deleteProgramInvocation", "config_change"),
+    40: ("start", "plc_start"),
+    41: ("stop", "plc_stop"),
+    42: ("resume", "plc_start"),
+    43: ("reset", "restart"),
+    44: ("kill", "plc_stop"),
+    45: ("getProgramInvocationAttributes", "read"),
+    46: ("obtainFile", "file_write"),
+    47: ("defineEventCondition", "config_change"),
+    48: ("deleteEventCondition", "config_change"),
+    49: ("getEventConditionAttributes", "read"),
+    50: ("reportEventConditionStatus", "read"),
+    51: ("alterEventConditionMonitoring", "config_change"),
+    52: ("triggerEvent", "control"),
+    53: ("defineEventAction", "config_change"),
+    54: ("deleteEventAction", "config_change"),
+    55: ("getEventActionAttributes", "read"),
+    56: ("reportEventActionStatus", "read"),
+    57: ("defineEventEnrollment", "config_change"),
+    58: ("deleteEventEnrollment", "config_change"),
+    59: ("alterEventEnrollment", "config_change"),
+    60: ("reportEventEnrollmentStatus", "read"),
+    61: ("getEventEnrollmentAttributes", "read"),
+    62: ("acknowledgeEventNotification", "write"),
+    63: ("getAlarmSummary", "read"),
+    64: ("getAlarmEnrollmentSummary", "read"),
+    65: ("readJournal", "read"),
+    66: ("writeJournal", "write"),
+    67: ("initializeJournal", "config_change"),
+    68: ("reportJournalStatus", "read"),
+    69: ("createJournal", "config_change"),
+    70: ("deleteJournal", "config_change"),
+    71: ("getCapabilityList", "read"),
+    72: ("fileOpen", "file_read"),
+    73: ("fileRead", "file_read"),
+    74: ("fileClose", "file_read"),
+    75: ("fileRename", "file_write"),
+    76: ("fileDelete", "file_write"),
+    77: ("fileDirectory", "file_read"),
+}
+
+# UnconfirmedService choice (section 7.4) -> name; all are ``notify``
+UNCONFIRMED: Final[dict[int, str]] = {
+    0: "informationReport",
+    1: "unsolicitedStatus",
+    2: "eventNotification",
+}
+
+# ServiceError.errorClass choice (section 7.5.2) -> name
+ERROR_CLASSES: Final[dict[int, str]] = {
+    0: "vmd-state",
+    1: "application-reference",
+    2: "definition",
+    3: "resource",
+    4: "service",
+    5: "service-preempt",
+    6: "time-resolution",
+    7: "access",
+    8: "initiate",
+    9: "conclude",
+    10: "cancel",
+    11: "file",
+    12: "others",
+}
+
+# RejectPDU.rejectReason choice (section 7.6) -> the kind of PDU rejected
+REJECT_REASONS: Final[dict[int, str]] = {
+    1: "confirmed-requestPDU",
+    2: "confirmed-responsePDU",
+    3: "confirmed-errorPDU",
+    4: "unconfirmedPDU",
+    5: "pdu-error",
+    6: "cancel-requestPDU",
+    7: "cancel-responsePDU",
+    8: "cancel-errorPDU",
+    9: "conclude-requestPDU",
+    10: "conclude-responsePDU",
+    11: "conclude-errorPDU",
+}
+
+# Identify-Response fields (section 10.3) -> identity attributes
+IDENTIFY_FIELDS: Final[dict[int, tuple[str, ...]]] = {
+    0: ("vendor",),
+    1: ("model", "product"),  # modelName names the product line: both lookups find it
+    2: ("firmware",),
+}
+
 
 def is_mms(payload: bytes) -> bool:
     """Whether a COTP DT payload starts an ISO session SPDU (a known SI
@@ -64,13 +262,35 @@ def is_mms(payload: bytes) -> bool:
     return first in BARE_PDUS or (first in SPDU_NAMES and len(payload) >= 2)
 
 
-def dissect_session(payload: bytes, ctx: MessageContext) -> Iterator[Observation]:
-    """Roles from one ISO session SPDU or bare MMS PDU (``is_mms`` holds).
+def dissect_session(
+    payload: bytes, ctx: MessageContext, keyed: int | None = None
+) -> Iterator[Observation]:
+    """Roles, the request's operation and the Identify response's identity
+    from one ISO session SPDU or bare MMS PDU (``is_mms`` holds). Only the
+    first ``keyed`` bytes (all when None) may decide the operation."""
+    yield from _roles(payload[0], ctx)
+    pdu = locate(payload)
+    limit = len(payload) if keyed is None else min(keyed, len(payload))
+    operation = None
+    if pdu is not None:
+        operation = _operation(payload, pdu, limit, ctx)
+        if operation is None and pdu.number == CONFIRMED_REQUEST and pdu.end <= limit:
+            # the whole request is keyed, yet names no service (section 7.2 requires one)
+            raw = payload[pdu.at : pdu.end]
+            yield Malformed(ctx.src, ctx.dst, NAME, "confirmed-Request without a service", raw)
+    if operation is None and payload[0] == SI_CONNECT:
+        operation = Operation(ctx.src, ctx.dst, NAME, "session", PDU_CODE_BASE + 8, "initiate")
+    if operation is not None:
+        yield operation
+    if pdu is not None and pdu.number == CONFIRMED_RESPONSE:
+        attributes = _identify_response(payload, pdu)
+        if attributes:
+            yield Identity(ctx.src, NAME, attributes)
 
-    The direction of a CONNECT, ACCEPT, REFUSE or bare PDU decides; any
-    other SPDU is sent by either side, and the side on TCP 102 serves.
-    """
-    first = payload[0]
+
+def _roles(first: int, ctx: MessageContext) -> Iterator[ProtocolRole]:
+    """The direction of a CONNECT, ACCEPT, REFUSE or bare PDU decides; any
+    other SPDU is sent by either side, and the side on TCP 102 serves."""
     if first in FROM_CALLING:
         client, server = ctx.src, ctx.dst
     elif first in FROM_CALLED or ctx.sport == PORT:
@@ -81,6 +301,148 @@ def dissect_session(payload: bytes, ctx: MessageContext) -> Iterator[Observation
         return
     yield ProtocolRole(server, NAME, "server")
     yield ProtocolRole(client, NAME, "client")
+
+
+def locate(payload: bytes) -> Element | None:
+    """The MMS PDU in a COTP DT payload, bare or under session,
+    presentation and (in a CONNECT or ACCEPT) ACSE; None if there is none."""
+    if not payload:
+        return None
+    if payload[0] & 0x80:  # context-specific class: a bare MMS PDU
+        pdu = read_element(payload, 0, TOP)
+        return pdu if pdu is not None and pdu.cls == CONTEXT else None
+    found = _session_user_data(payload)
+    return _presentation(payload, *found) if found is not None else None
+
+
+def _spdu(payload: bytes, pos: int) -> tuple[int, int, int] | None:
+    """(SI, first parameter byte, end of parameters) of the SPDU at ``pos``;
+    a length indicator of 0xFF is followed by two length bytes (X.225 8.2.5)."""
+    if pos + 2 > len(payload):
+        return None
+    si, size, start = payload[pos], payload[pos + 1], pos + 2
+    if size == 0xFF:
+        if pos + 4 > len(payload):
+            return None
+        size, start = int.from_bytes(payload[pos + 2 : pos + 4], "big"), pos + 4
+    return si, start, start + size
+
+
+def _session_user_data(payload: bytes) -> tuple[int, int] | None:
+    """Where the presentation PPDU starts and ends: after GIVE TOKENS and
+    DATA TRANSFER, or in the User Data parameter of another SPDU."""
+    spdu = _spdu(payload, 0)
+    if spdu is None:
+        return None
+    si, pos, end = spdu
+    if si == SI_DATA:
+        transfer = _spdu(payload, end)
+        if transfer is None or transfer[0] != SI_DATA:
+            return None
+        return transfer[2], TOP
+    while pos < end:  # PI and PGI units: code, length, value
+        unit = _spdu(payload, pos)
+        if unit is None:
+            return None
+        code, start, stop = unit
+        if code in USER_DATA:
+            return start, stop
+        pos = stop
+    return None
+
+
+def _child(data: bytes, parent: Element | None, cls: int, number: int) -> Element | None:
+    if parent is None:
+        return None
+    return next((c for c in children(data, parent) if (c.cls, c.number) == (cls, number)), None)
+
+
+def _first(data: bytes, parent: Element | None) -> Element | None:
+    return next(children(data, parent), None) if parent is not None else None
+
+
+def _presentation(payload: bytes, start: int, end: int) -> Element | None:
+    """The MMS PDU in a presentation PPDU (ISO 8823 section 8): CP or CPA
+    (SET, normal-mode-parameters [2], user data) or bare user data."""
+    ppdu = read_element(payload, start, end)
+    if ppdu is not None and (ppdu.cls, ppdu.number) == (UNIVERSAL, 17):
+        ppdu = _child(payload, _child(payload, ppdu, CONTEXT, 2), APPLICATION, 1)
+    if ppdu is None or (ppdu.cls, ppdu.number) != (APPLICATION, 1):
+        return None  # simply-encoded data or another PPDU: not used for MMS
+    pdv_list = _child(payload, ppdu, UNIVERSAL, 16)
+    inner = _first(payload, _child(payload, pdv_list, CONTEXT, 0))
+    if inner is not None and inner.cls == APPLICATION and inner.number in (0, 1):
+        # ACSE AARQ / AARE: user-information [30], EXTERNAL, single-ASN1-type [0]
+        external = _child(payload, _child(payload, inner, CONTEXT, 30), UNIVERSAL, 8)
+        inner = _first(payload, _child(payload, external, CONTEXT, 0))
+    return inner if inner is not None and inner.cls == CONTEXT else None
+
+
+def _operation(payload: bytes, pdu: Element, limit: int, ctx: MessageContext) -> Operation | None:
+    """The operation a PDU reports, if the bytes that decide it are keyed."""
+    kind = pdu.number
+    if kind == CONFIRMED_REQUEST:
+        service = next((c for c in children(payload, pdu) if c.cls == CONTEXT), None)
+        if service is None or service.tag_end > limit:
+            return None
+        name, operation = SERVICES.get(service.number, (f"unknown-{service.number}", "unknown"))
+        return Operation(ctx.src, ctx.dst, NAME, operation, service.number, name)
+    if kind == UNCONFIRMED_PDU:
+        service = _first(payload, pdu)
+        if service is None or service.cls != CONTEXT or service.tag_end > limit:
+            return None
+        name = UNCONFIRMED.get(service.number, f"unknown-{service.number}")
+        code = UNCONFIRMED_CODE_BASE + service.number
+        return Operation(ctx.src, ctx.dst, NAME, "notify", code, name)
+    if kind in (CONFIRMED_ERROR, REJECT):
+        detail = _error_detail(payload, pdu, limit)
+        if detail is None:
+            return None
+        name = f"{PDU_NAMES[kind]}: {detail}"
+        code = PDU_CODE_BASE + kind
+        return Operation(ctx.dst, ctx.src, NAME, "unknown", code, name, exception=True)
+    if pdu.tag_end > limit:
+        return None
+    if kind in SESSION_REQUESTS:
+        return Operation(ctx.src, ctx.dst, NAME, "session", PDU_CODE_BASE + kind, PDU_NAMES[kind])
+    if kind in SESSION_ERRORS:
+        code, name = PDU_CODE_BASE + kind, PDU_NAMES[kind]
+        return Operation(ctx.dst, ctx.src, NAME, "session", code, name, exception=True)
+    return None  # responses repeat the request; an unknown PDU has no operation
+
+
+def _error_detail(payload: bytes, pdu: Element, limit: int) -> str | None:
+    """``"<errorClass> <code>"`` of a confirmed-Error (serviceError [2],
+    errorClass [0]) or ``"<rejected PDU> <code>"`` of a reject."""
+    if pdu.number == CONFIRMED_ERROR:
+        chosen = _first(payload, _child(payload, _child(payload, pdu, CONTEXT, 2), CONTEXT, 0))
+        names = ERROR_CLASSES
+    else:  # originalInvokeID [0] OPTIONAL, then rejectReason
+        chosen = next((c for c in children(payload, pdu) if c.number != 0), None)
+        names = REJECT_REASONS
+    if chosen is None or chosen.cls != CONTEXT or chosen.end > limit:
+        return None
+    raw = chosen.contents(payload)
+    if raw is None or not 1 <= len(raw) <= 4:
+        return None
+    name = names.get(chosen.number, f"unknown-{chosen.number}")
+    return f"{name} {int.from_bytes(raw, 'big', signed=True)}"
+
+
+def _identify_response(payload: bytes, pdu: Element) -> tuple[tuple[str, str], ...]:
+    """vendorName [0], modelName [1], revision [2] of an Identify response
+    (confirmed-Response with service [2]); any byte of it may be read."""
+    service = next((c for c in children(payload, pdu) if c.cls == CONTEXT), None)
+    if service is None or service.number != IDENTIFY or not service.constructed:
+        return ()
+    found: list[tuple[str, str]] = []
+    for field in children(payload, service):
+        raw = field.contents(payload)
+        names = IDENTIFY_FIELDS.get(field.number, ()) if field.cls == CONTEXT else ()
+        text = raw.decode("latin-1").strip("\x00 \r\n\t") if raw else ""
+        if text and text.isprintable():
+            found += [(name, text) for name in names]
+    return tuple(found)
 
 
 # Dissected by the S7comm module, which owns TCP 102 and names this

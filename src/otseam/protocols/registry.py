@@ -13,6 +13,12 @@ group's count multiplies what it reports. ``key_skip`` hides per-message
 counters (a Modbus transaction id) so that a polling loop collapses into a
 handful of groups.
 
+A message's result is also shared by content: once a message has been
+dissected without touching the dissector's ``memory``, a later group whose
+first message is the same bytes in the same port context (the ports of the
+sides on the protocol's port) takes that result from the walker, so a
+million clients sending the same hello cost one dissection.
+
 How a conversation is labelled: by the protocol of its port (or signature),
 unless that protocol ``carries`` others on the same port and its dissector
 reports a ``ProtocolRole`` of one of them in the conversation; the
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 import numpy as np
 
@@ -34,6 +40,7 @@ from otseam.model.observations import MessageContext, Observation
 __all__ = [
     "Dissector",
     "Framing",
+    "Memory",
     "ProtocolSpec",
     "Registry",
     "Signature",
@@ -45,6 +52,18 @@ _MODES: Final = {"none": 0, "representative": 1, "stream": 2}
 Anchor = Literal["enip-cip"]
 ANCHORS: Final[dict[str, int]] = {"enip-cip": 1}  # the walker's ANCHOR_* values
 MAX_KEY_MASKS: Final = 4
+
+
+class Memory(Protocol):
+    """What a dissector keeps between messages (answers split over several
+    PDUs). ``touches`` counts the calls that read or changed it: a message
+    whose dissection made one depends on earlier messages, so its result is
+    never shared with another message of the same bytes."""
+
+    touches: int
+
+    def clear(self) -> None:
+        """Forget everything: a new capture starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +109,10 @@ class ProtocolSpec:
     # after it are left out. For protocols whose result stops depending on
     # the message at a point that moves (after a variable-length path).
     key_anchor: Anchor | None = None
-    # Forgets what the dissector keeps between messages (unfinished answers
-    # split over several PDUs): called when a capture starts, so that one
+    # What the dissector keeps between messages (unfinished answers split
+    # over several PDUs): cleared when a capture starts, so that one
     # capture's leftovers never complete another's.
-    reset: Callable[[], None] | None = None
+    memory: Memory | None = None
     doc: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 

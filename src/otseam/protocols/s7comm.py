@@ -221,7 +221,7 @@ def _cotp(tpdu: bytes, ctx: MessageContext) -> Iterator[Observation]:
         elif s7comm_plus.is_plus(payload):
             yield from s7comm_plus.dissect_plus(payload, ctx, PORT)
         elif mms.is_mms(payload):
-            yield from mms.dissect_session(payload, ctx)
+            yield from mms.dissect_session(payload, ctx, KEY_END - (4 + li + 1))
     elif kind in (COTP_CR, COTP_CC):
         client, server = (ctx.src, ctx.dst) if kind == COTP_CR else (ctx.dst, ctx.src)
         yield from _connection(tpdu[: li + 1], client, server)
@@ -372,6 +372,6 @@ PROTOCOL: Final = ProtocolSpec(
     key_len=KEY_LEN,
     key_masks=MASKS,
     carries=(mms.NAME,),
-    reset=_FRAGMENTS.pending.clear,
+    memory=_FRAGMENTS,
     doc="docs/protocols/s7comm.md",
 )

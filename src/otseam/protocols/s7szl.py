@@ -111,9 +111,15 @@ class SzlFragments:
     """Bytes of Read SZL answers whose last data unit has not come yet."""
 
     pending: OrderedDict[tuple[int, int, int], bytes] = field(default_factory=OrderedDict)
+    touches: int = 0  # calls so far: a dissection that made one depends on earlier messages
+
+    def clear(self) -> None:
+        """Forget every unfinished answer (a new capture starts)."""
+        self.pending.clear()
 
     def first(self, key: tuple[int, int, int], data: bytes) -> None:
         """The first unit of an answer with more to come."""
+        self.touches += 1
         self.pending.pop(key, None)
         self.pending[key] = data
         while len(self.pending) > MAX_PENDING:
@@ -121,6 +127,7 @@ class SzlFragments:
 
     def follow(self, key: tuple[int, int, int], data: bytes, last: bool) -> bytes | None:
         """A later unit: the answer so far, or None if its start was not seen."""
+        self.touches += 1
         start = self.pending.pop(key, None)
         if start is None:
             return None
