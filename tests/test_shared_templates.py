@@ -6,16 +6,20 @@ The counts stay exact either way."""
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 import otseam.decode.engine as engine_module
-from otseam.decode.engine import FrameDecoder
+from otseam.decode.engine import FrameDecoder, _key_bytes
+from otseam.decode.layout import GROUP
 from otseam.ingest import ingest
 from otseam.model.observations import MessageContext, Observation
 from otseam.protocols.registry import ProtocolSpec
+from otseam.sources.capture import CaptureSource, decode_capture
 from otseam.store.database import open_store
 from otseam.store.schema import identities, operations
 from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
@@ -216,3 +220,83 @@ def test_answers_split_over_data_units_are_not_shared_by_content(tmp_path: Path)
             )
         ).all()
     assert sorted(serials) == [(f"10.7.0.{n + 10}", f"S C-C765432{n}") for n in range(3)]
+
+
+def _tpkt_cotp(tpdu: bytes) -> bytes:
+    return struct.pack(">BBH", 3, 0, 4 + len(tpdu)) + tpdu
+
+
+def _on_102() -> list[bytes]:
+    """TPKT packets of each kind the ``cotp-dt`` anchor tells apart."""
+    from tests.protocols.test_mms import (
+        CORPUS_CONNECT,
+        DELETE_SEMAPHORE,
+        GET_LIST_ATTRIBUTES,
+        IDENTIFY,
+        long_pdv,
+        pdv,
+        request,
+        response,
+        tpkt,
+    )
+    from tests.protocols.test_s7comm import READ_DB1, s7, userdata_request
+
+    error = bytes.fromhex("0100010061153013020103a00ea20c800304a273a205a003870102")
+    return [
+        s7(1, READ_DB1),
+        userdata_request(4, 1, bytes(8)),
+        bytes.fromhex("0300001611e00000000100c1020100c2020102c0010a"),  # COTP CR
+        tpkt(bytes.fromhex("7202000d310000054c0000000300000388") + bytes.fromhex("72020000")),
+        tpkt(bytes(20)),  # user data starting 0x00
+        _tpkt_cotp(b"\x06\xf0\x80\x00\x00\x00\x00\x32\x01\x00\x00\x01\x00\x00\x00" + bytes(20)),
+        tpkt(pdv(request(GET_LIST_ATTRIBUTES, b"\x07"))),
+        tpkt(pdv(request(DELETE_SEMAPHORE, b"\x07\x08"))),
+        tpkt(long_pdv(request(GET_LIST_ATTRIBUTES, b"\x11\x52"))),
+        tpkt(request(GET_LIST_ATTRIBUTES, b"\x07")),
+        tpkt(pdv(response(GET_LIST_ATTRIBUTES, b"\x07"))),
+        tpkt(error),
+        tpkt(b"\x01\xff\x00\x02\xaa\xbb" + pdv(request(IDENTIFY))[2:]),
+        tpkt(b"\xa0\x81\x05\x02\x81\x02\x01\x02\x82\x00"),
+        tpkt(pdv(bytes.fromhex("a305a003800100"))),
+        tpkt(CORPUS_CONNECT[:90]),
+    ]
+
+
+def test_walker_and_engine_mask_the_same_key_bytes_on_tcp_102(tmp_path: Path) -> None:
+    """Each packet and a copy with one byte changed, alone in a conversation:
+    the walker puts them in one group exactly when the engine's header keys
+    (``_key_bytes``) are equal, so a header-key hit never joins messages the
+    walker keeps apart (S7's masks on S7 and COTP, the MMS invoke id only on
+    MMS: docs/protocols/mms.md, Sampling)."""
+    from otseam.protocols import s7comm
+
+    spec = s7comm.PROTOCOL
+    pairs = []
+    for packet in _on_102():
+        for at in range(4, min(len(packet), spec.key_skip + spec.key_len + 2)):
+            for flip in (0x01, 0xA5):
+                changed = bytearray(packet)
+                changed[at] ^= flip
+                pairs.append((packet, bytes(changed)))
+    frames = []
+    for n, pair in enumerate(pairs):
+        for i, payload in enumerate(pair):
+            segment = tcp(
+                10000 + n, 102, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1 + 1000 * i, ack=1
+            )
+            packet = ipv4("10.9.0.1", "10.9.0.2", segment)
+            frames.append(
+                ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet)
+            )
+    capture = tmp_path / "pairs.pcap"
+    capture.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    decoder = FrameDecoder(strict=True)
+    facts = decode_capture(CaptureSource(str(capture), capture, capture.stat().st_size), decoder)
+    groups = np.frombuffer(decoder.walker.groups(), dtype=GROUP)
+    conv = facts.conversations
+    client_port = np.where(conv["port_a"] == 102, conv["port_b"], conv["port_a"])
+    per_pair = Counter((client_port[groups["owner"]] - 10000).tolist())
+    walker = [per_pair[n] == 1 for n in range(len(pairs))]
+    engine = [_key_bytes(spec, a) == _key_bytes(spec, b) for a, b in pairs]
+    assert walker == engine
+    assert 0 < sum(engine) < len(pairs)  # some changed bytes are masked, most are not

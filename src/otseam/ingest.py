@@ -97,6 +97,7 @@ def _ingest_one(
     try:
         try:
             facts = decode_capture(source, decoder, on_progress)
+            decoder.release()
         except CaptureError as exc:
             return CaptureOutcome(
                 source.name,

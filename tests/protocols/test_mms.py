@@ -9,11 +9,16 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from otseam.decode.addresses import address_text
-from otseam.decode.engine import FrameDecoder
+from otseam.decode.anchors import invoke_id_span, key_masks
+from otseam.decode.engine import FrameDecoder, _key_bytes
+from otseam.decode.layout import GROUP
 from otseam.ingest import ingest
 from otseam.model.capture import CaptureFacts
 from otseam.model.observations import (
@@ -30,6 +35,7 @@ from otseam.protocols.registry import ProtocolSpec, Registry
 from otseam.sources.capture import CaptureSource, decode_capture
 from otseam.store.database import open_store
 from otseam.store.schema import asset_addresses, assets, conversations
+from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
 
 CLIENT, IED = "10.0.0.1", "10.0.0.2"
 CONNECT = bytes.fromhex("0db60506130100160102140200023302000134020001c1a0")
@@ -180,12 +186,22 @@ def test_list_of_modifiers_is_skipped_before_the_service() -> None:
     assert operations(run(pdv(pdu))) == [Operation(CLIENT, IED, "mms", "plc_stop", 41, "stop")]
 
 
-def test_long_form_lengths_and_a_two_octet_invoke_id() -> None:
-    # like 8d7c7db0...pcap frame 44: 61 82 .., 30 82 .., a0 82 .., then the PDU
-    pdu = request(bytes.fromhex("ac0ba1091a03646f6d1a026e6c"), invoke=b"\x11\x52")
-    inner = b"\x02\x01\x03\xa0\x82" + len(pdu).to_bytes(2, "big") + pdu
+def long_pdv(mms_pdu: bytes) -> bytes:
+    """Like ``pdv``, with long-form lengths (8d7c7db0...pcap frame 44):
+    61 82 .., 30 82 .., a0 82 .., then the MMS PDU."""
+    inner = b"\x02\x01\x03\xa0\x82" + len(mms_pdu).to_bytes(2, "big") + mms_pdu
     pdv_list = b"\x30\x82" + len(inner).to_bytes(2, "big") + inner
-    payload = SESSION + b"\x61\x82" + len(pdv_list).to_bytes(2, "big") + pdv_list
+    return SESSION + b"\x61\x82" + len(pdv_list).to_bytes(2, "big") + pdv_list
+
+
+# getNamedVariableListAttributes [12] of domain "dom", list "nl"
+GET_LIST_ATTRIBUTES = bytes.fromhex("ac0ba1091a03646f6d1a026e6c")
+DELETE_SEMAPHORE = b"\xb6" + GET_LIST_ATTRIBUTES[1:]  # deleteSemaphore [22], the same name
+IDENTIFY = bytes.fromhex("8200")  # identify [2] NULL
+
+
+def test_long_form_lengths_and_a_two_octet_invoke_id() -> None:
+    payload = long_pdv(request(GET_LIST_ATTRIBUTES, invoke=b"\x11\x52"))
     assert operations(run(payload)) == [
         Operation(CLIENT, IED, "mms", "read", 12, "getNamedVariableListAttributes")
     ]
@@ -371,6 +387,124 @@ def test_ber_reader(raw: str, expected: tuple[int, bool, int, int, int] | None) 
         else (found.cls, found.constructed, found.number, found.start, found.end)
     )
     assert got == expected
+
+
+# -------------------------------------------------------------- sampling
+
+
+def response(service: bytes, invoke: bytes) -> bytes:
+    """confirmed-Response: a1 L, invokeID 02 L id, the service element."""
+    body = b"\x02" + bytes([len(invoke)]) + invoke + service
+    return b"\xa1" + bytes([len(body)]) + body
+
+
+def _conversation(tmp_path: Path, flows: list[tuple[bool, bytes]]) -> Path:
+    """One TCP 102 conversation: (to the IED?, TPKT packet) in order."""
+    seq = {True: 1000, False: 5000}
+    frames = []
+    for to_ied, payload in flows:
+        src, dst = (CLIENT, IED) if to_ied else (IED, CLIENT)
+        sport, dport = (49152, 102) if to_ied else (102, 49152)
+        segment = tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, payload, seq=seq[to_ied])
+        seq[to_ied] += len(payload)
+        frame = ethernet(
+            "02:00:00:00:00:02", "02:00:00:00:00:01", Ethertype.IPV4, ipv4(src, dst, segment)
+        )
+        frames.append(Packet(len(frames) * NS, frame))
+    path = tmp_path / "mms.pcap"
+    path.write_bytes(pcap(frames))
+    return path
+
+
+def test_services_whose_tag_is_on_an_s7_mask_are_counted_apart(tmp_path: Path) -> None:
+    """Two services of one body and length, the tag at message byte 25 (S7's
+    third mask), each with its own count; a poll whose two-octet invoke id
+    lies past S7's masks stays one group per direction."""
+    flows = []
+    for n in range(30):
+        flows.append((True, tpkt(pdv(request(GET_LIST_ATTRIBUTES, bytes([n + 1]))))))
+        if n < 20:
+            flows.append((True, tpkt(pdv(request(DELETE_SEMAPHORE, bytes([n + 100]))))))
+    assert tpkt(pdv(request(GET_LIST_ATTRIBUTES)))[25] == 0xAC
+    read = bytes.fromhex("a40f800100a10aa0083006a00480026d75")  # read [4] of "mu"
+    for n in range(100):
+        invoke = (0x0100 + 7 * n).to_bytes(2, "big")
+        flows.append((True, tpkt(long_pdv(request(read, invoke)))))
+        flows.append((False, tpkt(long_pdv(response(bytes.fromhex("a405a103850107"), invoke)))))
+    path = _conversation(tmp_path, flows)
+    decoder = FrameDecoder(strict=True)
+    facts = decode_capture(CaptureSource(str(path), path, path.stat().st_size), decoder)
+    counts = {key[4]: counted.count for key, counted in facts.operations.items()}
+    assert counts == {12: 30, 22: 20, 4: 100}
+    groups = np.frombuffer(decoder.walker.groups(), dtype=GROUP)
+    assert sorted(groups["count"].tolist()) == [20, 30, 100, 100]
+
+
+@pytest.mark.parametrize(
+    ("payload", "span"),
+    [
+        (pdv(request(GET_LIST_ATTRIBUTES, b"\x07")), (17, 18)),
+        (pdv(request(GET_LIST_ATTRIBUTES, b"\x07\x08")), (17, 19)),
+        (long_pdv(request(GET_LIST_ATTRIBUTES, b"\x11\x52")), (23, 25)),
+        (request(GET_LIST_ATTRIBUTES, b"\x07"), (4, 5)),  # bare
+        (pdv(response(bytes.fromhex("a400"), b"\x07")), (17, 18)),
+        (IDENTIFY_RESPONSE, (17, 18)),
+        (bytes.fromhex("0100010061153013020103a00ea20c800304a273a205a003870102"), (17, 20)),
+        (b"\x01\xff\x00\x02\xaa\xbb" + pdv(request(IDENTIFY))[2:], (21, 22)),  # 0xFF indicator
+        (b"\xa0\x81\x05\x02\x81\x02\x01\x02\x82\x00", (6, 8)),  # 0x81 lengths
+        (b"\xa0\x80\x02\x01\x07\x82\x00\x00\x00", None),  # indefinite length
+        (b"\xa0\x84\x00\x00\x00\x05\x02\x01\x07\x82\x00", None),  # four length octets
+        (b"\xa0\x05\x02\x04\x07", None),  # the invoke id runs past the message
+        (b"\xa0\x05\x30\x03\x02\x01\x07", None),  # not the first element
+        (pdv(bytes.fromhex("a305a003800100")), None),  # unconfirmed: no invoke id
+        (bytes.fromhex("a406800105810102"), None),  # reject: not followed
+        (CORPUS_CONNECT, None),
+        (SESSION, None),
+        (b"", None),
+    ],
+)
+def test_invoke_id_span(payload: bytes, span: tuple[int, int] | None) -> None:
+    assert invoke_id_span(payload) == span
+
+
+SAMPLED = [
+    tpkt(pdv(request(GET_LIST_ATTRIBUTES, b"\x07"))),
+    tpkt(pdv(request(DELETE_SEMAPHORE, b"\x07\x08"))),
+    tpkt(long_pdv(request(GET_LIST_ATTRIBUTES, b"\x11\x52"))),
+    tpkt(request(bytes.fromhex("bf2900"), b"\x07")),
+    tpkt(pdv(request(bytes.fromhex("a40f800100a10aa0083006a00480026d75"), b"\x07"))),
+    tpkt(bytes.fromhex("0100010061153013020103a00ea20c800304a273a205a003870102")),
+    tpkt(pdv(bytes.fromhex("a305a003800100"))),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, len(SAMPLED) - 1),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_bytes_outside_the_key_do_not_change_operations_or_roles(
+    which: int, changes: list[tuple[int, int]], to_ied: bool
+) -> None:
+    """The invoke id (the one byte range masked in an MMS key) and bytes
+    after the key may differ between the messages of a group: the one
+    dissected must speak for all of them."""
+    spec = s7comm.PROTOCOL
+    end = spec.key_skip + spec.key_len
+    original = SAMPLED[which]
+    free = [o for start, n in key_masks(spec, original) for o in range(start, start + n)]
+    changed = bytearray(original)
+    for pos, value in changes:
+        at = free[pos % len(free)] if pos < 100 and free else end + pos % 100
+        if at < len(changed):
+            changed[at] = value
+    assert _key_bytes(spec, bytes(changed)) == _key_bytes(spec, original)
+    ctx = ctx_of(to_ied)
+    kept = (Operation, ProtocolRole)
+    assert [o for o in s7comm.dissect(bytes(changed), ctx) if isinstance(o, kept)] == [
+        o for o in s7comm.dissect(original, ctx) if isinstance(o, kept)
+    ]
 
 
 # ---------------------------------------------------------------- corpus
@@ -577,7 +711,7 @@ def test_service_counts_match_tshark(corpus: Path, tshark: str, name: str) -> No
 
 
 def test_engineering_services_of_the_specific_commands(corpus: Path) -> None:
-    # a bare start and stop (tags bf 28, bf 29; the 0xbf falls on a masked byte)
+    # a bare start and stop (tags bf 28, bf 29 at message bytes 12-13)
     facts = _decode(corpus / SPECIFIC / "mms-stopRequest.pcap")
     named = {(key[3], key[4], key[5]) for key in facts.operations}
     assert named == {

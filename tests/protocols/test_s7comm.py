@@ -280,6 +280,34 @@ def test_identity_split_over_data_units_and_tcp_segments(tmp_path: Path) -> None
     assert ("identify", 0x7401, "CPU functions: Read SZL", 3) in result["operations"]
 
 
+def test_split_answers_of_two_plcs_on_the_same_ports_stay_apart(tmp_path: Path) -> None:
+    """Two engineering stations use the same client port towards two PLCs,
+    and the PLCs' split SZL answers interleave: each last part completes its
+    own PLC's first part (the dissector's memory is keyed by the flow, not
+    by the ports alone)."""
+    frames = []
+    for n, (plc, station) in enumerate((("10.0.0.21", "CPU-A"), ("10.0.0.22", "CPU-B"))):
+        body = szl_001c(station, "CPU 315-2 PN/DP", f"S C-00000{n}", "CPU 315-2 PN/DP")
+        frames.append((plc, 0, szl_answer(body[:100], ref=4, more=True)))
+        frames.append((plc, 1, szl_answer(body[100:], ref=4)))
+    frames.sort(key=lambda f: f[1])  # both first parts, then both last parts
+    packets = []
+    for i, (plc, part, payload) in enumerate(frames):
+        client = "10.0.1.1" if plc.endswith("21") else "10.0.1.2"
+        segment = tcp(102, 49152, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1 + 400 * part)
+        frame = ethernet(
+            "02:00:00:00:00:02", "02:00:00:00:00:01", Ethertype.IPV4, ipv4(plc, client, segment)
+        )
+        packets.append(Packet(i * NS, frame))
+    path = tmp_path / "two_plcs.pcap"
+    path.write_bytes(pcap(packets))
+    facts = decode_capture(
+        CaptureSource(str(path), path, path.stat().st_size), FrameDecoder(strict=True)
+    )
+    serials = {(k[0], k[3]) for k in facts.identities if k[2] == "serial"}
+    assert serials == {("10.0.0.21", "S C-000000"), ("10.0.0.22", "S C-000001")}
+
+
 def test_polling_collapses_despite_changing_pdu_references(tmp_path: Path) -> None:
     """600 PDUs whose references count up fall into one group per
     direction (the PDU reference is masked), and every message is counted."""

@@ -217,10 +217,10 @@ def _write_links(
 ) -> None:
     _executemany(
         conn,
-        "INSERT INTO asset_addresses (asset_id, kind, value) VALUES ({params})",
+        "INSERT INTO asset_addresses (kind, value, asset_id) VALUES ({params})",
         3,
-        (
-            (ids[a.key], kind, value)
+        sorted(  # in the order of the (kind, value) index: B-tree appends
+            (kind, value, ids[a.key])
             for a in found.values()
             for kind, values in (("mac", a.macs), ("ip", a.ips))
             for value in values
@@ -230,7 +230,7 @@ def _write_links(
         conn,
         "INSERT INTO asset_protocols (asset_id, protocol, role, evidence) VALUES ({params})",
         4,
-        ((ids[k], p, r, e) for (k, p, r), e in links.items()),
+        sorted((ids[k], p, r, e) for (k, p, r), e in links.items()),  # index order
     )
 
 

@@ -314,6 +314,7 @@ typedef struct {
 enum {
     ANCHOR_NONE = 0,
     ANCHOR_ENIP_CIP = 1, /* the key ends after the CIP service and path */
+    ANCHOR_COTP_DT = 2,  /* S7's masks, or MMS's invoke id (cotp_dt_user_data) */
 };
 
 /* How a protocol's PDUs are delimited on TCP: a length field at
@@ -528,6 +529,117 @@ static uint32_t enip_cip_key_end(const uint8_t *p, uint32_t len)
     return end < len ? end : len;
 }
 
+/* Anchor "cotp-dt" (S7comm's spec; twin: otseam.decode.anchors, which
+ * states the same rule). A TPKT packet whose COTP TPDU is a DT (p[5] & 0xF0
+ * == 0xF0, length indicator p[4] >= 2) with user data starting at 5 + p[4],
+ * inside the message and inside the key, whose first byte is neither 0x32
+ * (S7comm), 0x72 (S7comm-plus) nor 0x00, is keyed without the spec's masks
+ * (they were placed for S7 and fall on MMS headers); in it, the MMS invoke id
+ * is zeroed when mms_invoke_id finds it. Anything else keeps the masks.
+ * 0x00 keeps the masks so that no such packet can have the key of an S7 one
+ * whose 0x32 fell on a masked byte (a length indicator of 6, 13, 14, 19 or
+ * 20). */
+static int cotp_dt_user_data(const uint8_t *p, uint32_t len, const DissectSpec *s, uint32_t *at)
+{
+    if (len < 6)
+        return 0;
+    uint32_t li = p[4], data = 5 + li;
+    if (li < 2 || (p[5] & 0xF0) != 0xF0 || data >= len || data >= (uint32_t)s->skip + s->len)
+        return 0;
+    if (p[data] == 0x00 || p[data] == 0x32 || p[data] == 0x72)
+        return 0;
+    *at = data;
+    return 1;
+}
+
+/* A BER element with identifier octet `tag` at *pos and a definite length in
+ * short form or long form 0x81 / 0x82: *pos moves to its contents. */
+static int ber_header(const uint8_t *p, uint32_t len, uint32_t *pos, uint8_t tag, uint32_t *size)
+{
+    uint32_t at = *pos;
+    if (at + 2 > len || p[at] != tag)
+        return 0;
+    uint8_t first = p[at + 1];
+    if (first < 0x80) {
+        *size = first;
+        at += 2;
+    } else if (first == 0x81 && at + 3 <= len) {
+        *size = p[at + 2];
+        at += 3;
+    } else if (first == 0x82 && at + 4 <= len) {
+        *size = (uint32_t)p[at + 2] << 8 | p[at + 3];
+        at += 4;
+    } else {
+        return 0;
+    }
+    *pos = at;
+    return 1;
+}
+
+/* An ISO session SPDU with code `si` at *pos (X.225 8.2.5: a length
+ * indicator, 0xFF followed by two length bytes): *pos moves past it. */
+static int session_spdu(const uint8_t *p, uint32_t len, uint32_t *pos, uint8_t si)
+{
+    uint32_t at = *pos;
+    if (at + 2 > len || p[at] != si)
+        return 0;
+    uint32_t size = p[at + 1];
+    at += 2;
+    if (size == 0xFF) {
+        if (at + 2 > len)
+            return 0;
+        size = (uint32_t)p[at] << 8 | p[at + 1];
+        at += 2;
+    }
+    *pos = at + size;
+    return 1;
+}
+
+/* The MMS invoke id's value bytes [*from, *to) in COTP user data starting at
+ * `pos` (twin: otseam.decode.anchors.invoke_id_span). Either GIVE TOKENS (01)
+ * and DATA TRANSFER (01) SPDUs, then 61 L, 30 L, 02 L <context id>, a0 L; or
+ * nothing (a bare PDU). Then a0 L or a1 L (confirmed-Request / -Response:
+ * invokeID 02 L) or a2 L (confirmed-Error: invokeID [0] 80 L), each element
+ * the first in its container. Lengths: short form, 0x81, 0x82; any other
+ * length, tag, or a value running past the message: not found. */
+static int mms_invoke_id(const uint8_t *p, uint32_t len, uint32_t pos, uint32_t *from,
+                         uint32_t *to)
+{
+    uint32_t size;
+    if (pos < len && p[pos] == 0x01) {
+        if (!session_spdu(p, len, &pos, 0x01) || !session_spdu(p, len, &pos, 0x01) ||
+            !ber_header(p, len, &pos, 0x61, &size) || !ber_header(p, len, &pos, 0x30, &size) ||
+            !ber_header(p, len, &pos, 0x02, &size))
+            return 0;
+        pos += size; /* the presentation context id */
+        if (!ber_header(p, len, &pos, 0xA0, &size))
+            return 0;
+    }
+    if (pos >= len || p[pos] < 0xA0 || p[pos] > 0xA2)
+        return 0;
+    uint8_t invoke_tag = p[pos] == 0xA2 ? 0x80 : 0x02;
+    if (!ber_header(p, len, &pos, p[pos], &size) ||
+        !ber_header(p, len, &pos, invoke_tag, &size) || size > len - pos)
+        return 0;
+    *from = pos;
+    *to = pos + size;
+    return 1;
+}
+
+/* Zeroes message bytes [from, to) of a key that holds message bytes from
+ * `skip` on, `n` of them. */
+static void zero_key(uint8_t *key, uint32_t n, uint8_t skip, int64_t from, int64_t to)
+{
+    from -= skip;
+    to -= skip;
+    if (from < 0)
+        from = 0;
+    if (to > (int64_t)n)
+        to = (int64_t)n;
+    if (from < to)
+        memset(key + from, 0, (size_t)(to - from));
+}
+
 static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSpec *s)
 {
     uint8_t buf[264];
@@ -538,15 +650,14 @@ static uint64_t digest_one(const uint8_t *payload, uint32_t len, const DissectSp
             n = s->len;
         memcpy(buf, payload + s->skip, n);
     }
-    for (int m = 0; m < s->nmask && m < MAX_KEY_MASKS; m++) {
+    uint32_t at, id_from, id_to;
+    if (s->anchor == ANCHOR_COTP_DT && cotp_dt_user_data(payload, len, s, &at)) {
+        if (mms_invoke_id(payload, len, at, &id_from, &id_to))
+            zero_key(buf, n, s->skip, id_from, id_to);
+    } else {
         /* masked offsets are in the message; buf starts at skip */
-        int32_t from = (int32_t)s->mask[m][0] - s->skip, to = from + s->mask[m][1];
-        if (from < 0)
-            from = 0;
-        if (to > (int32_t)n)
-            to = (int32_t)n;
-        if (from < to)
-            memset(buf + from, 0, (size_t)(to - from));
+        for (int m = 0; m < s->nmask && m < MAX_KEY_MASKS; m++)
+            zero_key(buf, n, s->skip, s->mask[m][0], (int64_t)s->mask[m][0] + s->mask[m][1]);
     }
     if (s->anchor == ANCHOR_ENIP_CIP) {
         uint32_t end = enip_cip_key_end(payload, len);

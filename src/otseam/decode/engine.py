@@ -28,6 +28,7 @@ import numpy as np
 
 from otseam.decode import _framewalk
 from otseam.decode.addresses import address_ids, ip_text, mac_text
+from otseam.decode.anchors import key_masks
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
 from otseam.decode.reassembly import TcpStream
 from otseam.decode.templates import DST, SRC, Entries, Template, rows_of, spread, table_of
@@ -115,8 +116,9 @@ class FrameDecoder:
             if group == NO_GROUP:
                 self._stream_event(spec, owner, direction, seq, message, ts)
                 continue
+            transport = TRANSPORTS.get(proto, "tcp")
             ctx = MessageContext(
-                spec.name, TRANSPORTS.get(proto, "tcp"), SRC, DST, sport, dport, ts
+                spec.name, transport, SRC, DST, sport, dport, ts, owner << 2 | direction
             )
             template, shared, pure = self._template_for(spec, message, ctx)
             if shared:
@@ -171,7 +173,11 @@ class FrameDecoder:
             if len(self._templates) > TEMPLATE_MASK:
                 raise DissectorError("more distinct dissection results than a capture can hold")
             self._template_label.append(self._carried(spec, observations))
-        if key is not None and all(isinstance(o, Operation | ProtocolRole) for o in observations):
+        if (
+            key is not None
+            and pure
+            and all(isinstance(o, Operation | ProtocolRole) for o in observations)
+        ):
             self._by_header[key] = template  # header-determined: reuse for the same header
             return template, True, pure
         return template, False, pure
@@ -223,7 +229,9 @@ class FrameDecoder:
             ends = (transport, *((a, b, pa, pb) if forward else (b, a, pb, pa)))
             self._stream_ends[(owner, direction)] = ends
         transport, src, dst, sport, dport = ends
-        return MessageContext(spec.name, transport, src, dst, sport, dport, ts)
+        return MessageContext(
+            spec.name, transport, src, dst, sport, dport, ts, owner << 2 | direction
+        )
 
     def _dissect(
         self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
@@ -241,6 +249,14 @@ class FrameDecoder:
             return [
                 Malformed(ctx.src, ctx.dst, spec.name, f"dissector error: {exc!r}", message[:256])
             ]
+
+    def release(self) -> None:
+        """Free the walker's tables once ``finish`` has copied them out: the
+        store write that follows does not need them (for a million
+        conversations they are a few hundred MiB)."""
+        self.walker.reset()
+        self._streams.clear()
+        self._by_content.clear()
 
     def finish(
         self,
@@ -370,9 +386,10 @@ def _header_key(
 
 
 def _key_bytes(spec: ProtocolSpec, pdu: bytes) -> bytes:
-    """The bytes a group is keyed by, masked as the walker masks them."""
+    """The bytes a group is keyed by, masked as the walker masks them
+    (``anchors.key_masks``: the spec's masks, or what its anchor decides)."""
     key = bytearray(pdu[spec.key_skip : spec.key_skip + spec.key_len])
-    for offset, length in spec.key_masks:
+    for offset, length in key_masks(spec, pdu):
         start = max(offset - spec.key_skip, 0)
         end = min(offset - spec.key_skip + length, len(key))
         if start < end:

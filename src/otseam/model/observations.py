@@ -28,7 +28,12 @@ Role = Literal["server", "client"]
 
 @dataclass(frozen=True, slots=True)
 class MessageContext:
-    """Where one application message was seen: who sent it to whom."""
+    """Where one application message was seen: who sent it to whom.
+
+    ``flow`` names the conversation and direction within the capture (real
+    even where ``src`` and ``dst`` are placeholders): a dissector that keeps
+    unfinished answers keys them by it, so that two conversations with the
+    same ports never complete each other's answers."""
 
     protocol: str
     transport: Transport
@@ -37,6 +42,7 @@ class MessageContext:
     sport: int
     dport: int
     ts_ns: int
+    flow: int = 0
 
 
 @dataclass(frozen=True, slots=True)

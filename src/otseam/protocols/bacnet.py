@@ -154,7 +154,7 @@ def _apdu(
         yield ProtocolRole(origin, NAME, "server")
         yield ProtocolRole(ctx.dst, NAME, "client")
         if kind == 3 and identity_at is not None:
-            yield from _complex_ack(apdu, identity_at, (ctx.sport, ctx.dport, via))
+            yield from _complex_ack(apdu, identity_at, (ctx.flow, ctx.sport, ctx.dport, via))
     elif kind in (4, 7):  # Segment-ACK, Abort: the SRV bit says who sent it
         sender_is_server = bool(apdu[0] & 0x01)
         yield ProtocolRole(origin, NAME, "server" if sender_is_server else "client")
@@ -185,7 +185,7 @@ def _unconfirmed(
 
 
 def _complex_ack(
-    apdu: bytes, identity_at: str, conversation: tuple[int, int, str]
+    apdu: bytes, identity_at: str, conversation: tuple[int, int, int, str]
 ) -> Iterator[Observation]:
     """Identity in a Complex-ACK (clause 20.1.5): type and flags, invoke
     id, for a segment its sequence number and proposed window size, then

@@ -24,9 +24,9 @@ __all__ = ["MAX_PENDING", "MAX_REPLY", "ReplyKey", "SegmentedAcks"]
 MAX_REPLY: Final = 65536
 MAX_PENDING: Final = 64
 
-# (source port, destination port, originating B/IP address of a
+# (flow, source port, destination port, originating B/IP address of a
 # Forwarded-NPDU or "", invoke id, service ACK choice)
-ReplyKey = tuple[int, int, str, int, int]
+ReplyKey = tuple[int, int, int, str, int, int]
 
 
 @dataclass(slots=True)

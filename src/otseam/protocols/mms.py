@@ -32,7 +32,9 @@ message per group keyed on the first bytes after TPKT; ``keyed`` is how
 many of the payload's bytes are in that key, and an operation is reported
 only when every byte it depends on is among them. The MMS initiate-Request
 of a session CONNECT lies past the key, so a CONNECT's operation (initiate)
-is taken from the SPDU code.
+is taken from the SPDU code. S7comm's key masks are not applied to MMS
+(anchor ``cotp-dt``, ``otseam.decode.anchors``): every keyed byte is in the
+key except the invoke id, which no output depends on.
 """
 
 from __future__ import annotations
@@ -267,7 +269,8 @@ def dissect_session(
 ) -> Iterator[Observation]:
     """Roles, the request's operation and the Identify response's identity
     from one ISO session SPDU or bare MMS PDU (``is_mms`` holds). Only the
-    first ``keyed`` bytes (all when None) may decide the operation."""
+    first ``keyed`` bytes (all when None) may decide the operation: they are
+    the group key, unmasked but for the invoke id, which is never read."""
     yield from _roles(payload[0], ctx)
     pdu = locate(payload)
     limit = len(payload) if keyed is None else min(keyed, len(payload))

@@ -49,8 +49,11 @@ __all__ = [
 Dissector = Callable[[bytes, MessageContext], Iterable[Observation]]
 Mode = Literal["none", "representative", "stream"]
 _MODES: Final = {"none": 0, "representative": 1, "stream": 2}
-Anchor = Literal["enip-cip"]
-ANCHORS: Final[dict[str, int]] = {"enip-cip": 1}  # the walker's ANCHOR_* values
+# Key anchors, decided per message by the walker: enip-cip ends the key after
+# the CIP service and path; cotp-dt keeps S7comm's masks for S7 and COTP
+# connection packets and zeroes only the invoke id of MMS (decode/anchors.py).
+Anchor = Literal["enip-cip", "cotp-dt"]
+ANCHORS: Final[dict[str, int]] = {"enip-cip": 1, "cotp-dt": 2}  # the walker's ANCHOR_* values
 MAX_KEY_MASKS: Final = 4
 
 
@@ -105,9 +108,10 @@ class ProtocolSpec:
     # dissector tells apart: a conversation in which it reports a
     # ProtocolRole of one of them is labelled with that protocol.
     carries: tuple[str, ...] = ()
-    # Where the walker ends the key, read from each message (ANCHORS); bytes
-    # after it are left out. For protocols whose result stops depending on
-    # the message at a point that moves (after a variable-length path).
+    # A rule the walker applies to each message's key (ANCHORS), for
+    # protocols whose result depends on bytes at places that move:
+    # "enip-cip" ends the key after the CIP service and path; "cotp-dt"
+    # keys a non-S7 DT (MMS) without the S7 masks, its invoke id masked.
     key_anchor: Anchor | None = None
     # What the dissector keeps between messages (unfinished answers split
     # over several PDUs): cleared when a capture starts, so that one

@@ -351,7 +351,7 @@ def _szl_answer(param: bytes, data: bytes, ctx: MessageContext) -> tuple[tuple[s
     if error != b"\x00\x00" or len(data) < 4 or data[0] != 0xFF:
         return ()
     body = data[4:]
-    key = (ctx.sport, ctx.dport, ref)
+    key = (ctx.flow, ctx.sport, ctx.dport, ref)
     starts = len(body) >= 8 and body[1] in IDENTITY_LISTS and body[0] & 0xF0 == 0
     if starts:
         if more:
@@ -371,6 +371,7 @@ PROTOCOL: Final = ProtocolSpec(
     key_skip=KEY_SKIP,
     key_len=KEY_LEN,
     key_masks=MASKS,
+    key_anchor="cotp-dt",  # MMS in a DT: no masks but its invoke id (decode.anchors)
     carries=(mms.NAME,),
     memory=_FRAGMENTS,
     doc="docs/protocols/s7comm.md",

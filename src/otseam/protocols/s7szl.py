@@ -106,18 +106,21 @@ def _text(raw: bytes) -> str:
     return text if text.isprintable() else ""
 
 
+SzlKey = tuple[int, int, int, int]  # (flow, source port, destination port, data unit reference)
+
+
 @dataclass(slots=True)
 class SzlFragments:
     """Bytes of Read SZL answers whose last data unit has not come yet."""
 
-    pending: OrderedDict[tuple[int, int, int], bytes] = field(default_factory=OrderedDict)
+    pending: OrderedDict[SzlKey, bytes] = field(default_factory=OrderedDict)
     touches: int = 0  # calls so far: a dissection that made one depends on earlier messages
 
     def clear(self) -> None:
         """Forget every unfinished answer (a new capture starts)."""
         self.pending.clear()
 
-    def first(self, key: tuple[int, int, int], data: bytes) -> None:
+    def first(self, key: SzlKey, data: bytes) -> None:
         """The first unit of an answer with more to come."""
         self.touches += 1
         self.pending.pop(key, None)
@@ -125,7 +128,7 @@ class SzlFragments:
         while len(self.pending) > MAX_PENDING:
             self.pending.popitem(last=False)
 
-    def follow(self, key: tuple[int, int, int], data: bytes, last: bool) -> bytes | None:
+    def follow(self, key: SzlKey, data: bytes, last: bool) -> bytes | None:
         """A later unit: the answer so far, or None if its start was not seen."""
         self.touches += 1
         start = self.pending.pop(key, None)
