@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from otseam.analysis.assets import rebuild_assets
+from otseam.collector import collector_paused
 from otseam.decode.engine import FrameDecoder
 from otseam.errors import CaptureError, StoreError
 from otseam.sources.capture import CaptureSource, decode_capture, expand
@@ -78,7 +79,8 @@ def ingest(
         if isinstance(item, Problem):
             report.problems.append(item)
             continue
-        outcome = _ingest_one(item, engine, FrameDecoder(strict=strict), progress)
+        with collector_paused():  # millions of short-lived acyclic objects
+            outcome = _ingest_one(item, engine, FrameDecoder(strict=strict), progress)
         report.outcomes.append(outcome)
     return report
 
@@ -118,6 +120,7 @@ def _ingest_one(
                     outcome.status = "already ingested"
                 else:
                     write_capture(conn, facts)
+                    del facts  # stored: the rebuild reads the store, not these
                     rebuild_assets(conn)
         except SQLAlchemyError as exc:
             reason = describe_error(exc)

@@ -22,6 +22,7 @@ from otseam.analysis.ics_operations import ics_operation_findings
 from otseam.analysis.identity_changes import firmware_change_findings
 from otseam.analysis.owners import responsibilities, unowned_findings
 from otseam.analysis.zoning import override_for, place_assets, zone_assets
+from otseam.collector import collector_paused
 from otseam.model.convergence import SEVERITIES, ChannelUse, Convergence, Finding
 from otseam.site.model import Site
 from otseam.store.findings import apply_states, save_findings
@@ -38,7 +39,11 @@ def analyse(
 
     Asset-level edges (for the asset map) are built only when ``edges`` is
     true: on a large capture they are as many as the conversations."""
-    site = site or Site()
+    with collector_paused():  # millions of short-lived acyclic objects
+        return _analyse(conn, site or Site(), store, edges)
+
+
+def _analyse(conn: Connection, site: Site, store: bool, edges: bool) -> Convergence:
     facts = load_facts(conn)
     zoning = zone_assets(site, facts)
     overrides = {asset.id: override_for(site, asset) for asset in facts.assets}

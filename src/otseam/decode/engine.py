@@ -289,7 +289,7 @@ class FrameDecoder:
             for table, key, raw in rows_of(obs):
                 found = table_of(facts, table).get(key)
                 if found is None:
-                    table_of(facts, table)[key] = Counted(1, ts, ts, raw)
+                    table_of(facts, table)[key] = Counted.of(1, ts, ts, raw)
                 else:
                     found.add(1, ts, ts)
         if self._labels:

@@ -143,7 +143,7 @@ def spread(
         _add(
             table_of(facts, item.table),
             islice(zip(*columns, strict=False), hi - lo),  # columns may all be repeats
-            map(Counted, total[lo:hi], low[lo:hi], high[lo:hi], repeat(item.raw)),
+            map(Counted, zip(total[lo:hi], low[lo:hi], high[lo:hi], repeat(item.raw))),
         )
 
 

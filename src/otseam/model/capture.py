@@ -9,6 +9,7 @@ objects. Observations from dissectors are already aggregated with counts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -17,19 +18,42 @@ from otseam.sources.problems import Problem
 __all__ = ["CaptureFacts", "Counted"]
 
 
-@dataclass(slots=True)
-class Counted:
-    """How often, and over what time, one observation was made."""
+class Counted(list[Any]):
+    """How often, and over what time, one observation was made:
+    ``[count, first_ns, last_ns, raw]``.
 
-    count: int
-    first_ns: int
-    last_ns: int
-    raw: bytes = b""
+    A list, so that the million of them a large capture makes are built at
+    C speed (``Counted(zip(counts, firsts, lasts, raws))``); the fields are
+    read by name."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, count: int, first_ns: int, last_ns: int, raw: bytes = b"") -> Counted:
+        return cls((count, first_ns, last_ns, raw))
+
+    @property  # the observation count, not list.count (never used on these)
+    def count(self) -> int:  # type: ignore[override]
+        return int(self[0])
+
+    @property
+    def first_ns(self) -> int:
+        return int(self[1])
+
+    @property
+    def last_ns(self) -> int:
+        return int(self[2])
+
+    @property
+    def raw(self) -> bytes:
+        return bytes(self[3])
 
     def add(self, count: int, first_ns: int, last_ns: int) -> None:
-        self.count += count
-        self.first_ns = min(self.first_ns, first_ns)
-        self.last_ns = max(self.last_ns, last_ns)
+        self[0] += count
+        if first_ns < self[1]:
+            self[1] = first_ns
+        if last_ns > self[2]:
+            self[2] = last_ns
 
 
 @dataclass(slots=True)

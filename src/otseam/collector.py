@@ -1,0 +1,30 @@
+"""Bulk work without CPython's cyclic garbage collector.
+
+Decoding a capture, storing it and analysing the store make millions of
+small tuples, lists and dicts that stay alive until the stretch of work
+ends. The cyclic collector scans the live containers again and again as
+they pile up (seconds for a million conversations), though none of them is
+part of a reference cycle: reference counting frees them as usual.
+``collector_paused`` switches the cyclic collector off for such a stretch
+and restores it afterwards, also when the work fails.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["collector_paused"]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the ``with`` block."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
