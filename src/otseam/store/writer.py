@@ -13,14 +13,14 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any, Final
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from otseam.decode.addresses import address_text, macs_text
+from otseam.decode.addresses import address_ids, address_text, macs_text
 from otseam.decode.layout import L2Kind
 from otseam.model.capture import CaptureFacts, Counted
 from otseam.protocols.catalog import REGISTRY
@@ -187,7 +187,7 @@ class _Merge:
         self.rows(
             table,
             columns,
-            ((*k, v.count, v.first_ns, v.last_ns) for k, v in sorted(table_rows.items())),
+            ((*k, *v[:3]) for k, v in sorted(table_rows.items())),  # count, first, last
             keys=n,
             add=(n,),
             low=(n + 1,),
@@ -257,15 +257,21 @@ def _initiators(conv: np.ndarray) -> list[str | None]:
 def _conversation_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     conv = facts.conversations
     order = _index_order(conv)
+    # every address formatted once; rows take the shared strings by id
+    family = np.concatenate([conv["family"], conv["family"]])
+    ids, texts = address_ids(family, np.concatenate([conv["a"], conv["b"]]))
+    names = np.array(texts, dtype=object)
+    a_ids, b_ids = ids[: len(conv)], ids[len(conv) :]
     for start in range(0, len(conv), BATCH):
-        part = conv[order[start : start + BATCH]]  # a batch at a time: memory stays flat
+        rows = order[start : start + BATCH]
+        part = conv[rows]  # a batch at a time: memory stays flat
         transports = [TRANSPORTS.get(p, f"ip-{p}") for p in part["proto"].tolist()]
         apps = [facts.app_names.get(a) for a in part["app"].tolist()]
         yield from zip(
             transports,
-            address_text(part["family"], part["a"]).tolist(),
+            names[a_ids[rows]].tolist(),
             part["port_a"].tolist(),
-            address_text(part["family"], part["b"]).tolist(),
+            names[b_ids[rows]].tolist(),
             part["port_b"].tolist(),
             part["pkts_ab"].tolist(),
             part["pkts_ba"].tolist(),
@@ -393,8 +399,7 @@ ROLE_KEY: Final = np.dtype([("family", "u1"), ("addr", "u1", 16), ("app", "u1"),
 def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     """Protocol roles: what dissectors said, and, for conversations they did
     not cover, server and client by the conversation's service port."""
-    for key, c in sorted(facts.roles.items()):
-        yield (*key, "semantics", c.count, c.first_ns, c.last_ns)
+    yield from ((*key, "semantics", *c[:3]) for key, c in sorted(facts.roles.items()))
     conv = facts.conversations
     initiator = _initiator_codes(conv)
     known = (conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator)
@@ -419,19 +424,18 @@ def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
         )
     merged = [np.concatenate([p[i] for p in parts]) for i in range(5)]
     uniq, total, _size, low, high = _reduce(*merged)
-    texts = address_text(uniq["family"], uniq["addr"]).tolist()
-    for text, app, server, n, f, la in zip(
-        texts,
-        uniq["app"].tolist(),
-        uniq["server"].tolist(),
+    names = np.array([facts.app_names.get(a, f"unknown-{a}") for a in range(256)], dtype=object)
+    rows = zip(
+        address_text(uniq["family"], uniq["addr"]).tolist(),
+        names[uniq["app"]].tolist(),
+        np.where(uniq["server"] > 0, "server", "client").tolist(),
+        repeat("port"),
         total.tolist(),
         low.tolist(),
         high.tolist(),
-        strict=True,
-    ):
-        key = (text, facts.app_names.get(app, f"unknown-{app}"), "server" if server else "client")
-        if key not in facts.roles:
-            yield (*key, "port", n, f, la)
+    )
+    semantic = facts.roles
+    yield from (row for row in rows if row[:3] not in semantic)
 
 
 def _unique_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
