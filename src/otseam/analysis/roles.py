@@ -483,14 +483,18 @@ def _load_operations(
 ) -> None:
     c = operations.c
     query = select(c.src, c.dst, c.protocol, c.operation)  # sets drop the repeats
+    sent: defaultdict[tuple[str, str, str], set[str]] = defaultdict(set)
+    received: defaultdict[tuple[str, str, str], set[str]] = defaultdict(set)
     for src, dst, protocol, operation in bulk_rows(conn, query):
         src_key, dst_key = asset_of.get(src), asset_of.get(dst)
         if src_key is not None:
-            by_op = facts[src_key].sent.setdefault(protocol, {})
-            by_op.setdefault(operation, set()).add(dst_key or dst)
+            sent[src_key, protocol, operation].add(dst_key or dst)
         if dst_key is not None:
-            by_op = facts[dst_key].received.setdefault(protocol, {})
-            by_op.setdefault(operation, set()).add(src_key or src)
+            received[dst_key, protocol, operation].add(src_key or src)
+    for (key, protocol, operation), peers in sent.items():
+        facts[key].sent.setdefault(protocol, {})[operation] = peers
+    for (key, protocol, operation), peers in received.items():
+        facts[key].received.setdefault(protocol, {})[operation] = peers
 
 
 def _load_identities(
