@@ -300,3 +300,39 @@ def test_walker_and_engine_mask_the_same_key_bytes_on_tcp_102(tmp_path: Path) ->
     engine = [_key_bytes(spec, a) == _key_bytes(spec, b) for a, b in pairs]
     assert walker == engine
     assert 0 < sum(engine) < len(pairs)  # some changed bytes are masked, most are not
+
+
+def test_sharing_by_content_changes_no_observation_on_the_corpus(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every capture of the corpus decodes to the same operations,
+    identities, roles and malformed messages, with the same counts and
+    times, whether results are shared by message content or each message
+    group is dissected on its own."""
+    from otseam.errors import CaptureError
+    from otseam.sources.capture import expand
+    from otseam.sources.problems import Problem
+
+    def observations(source: CaptureSource) -> dict[str, dict[object, tuple[int, ...]]]:
+        try:
+            facts = decode_capture(source, FrameDecoder(), lambda _position: None)
+        except CaptureError:  # not a capture (README, damaged header): nothing to compare
+            return {}
+        tables = ("operations", "identities", "roles", "malformed")
+        return {t: {k: tuple(v[:3]) for k, v in getattr(facts, t).items()} for t in tables}
+
+    sources = [s for s in expand([str(corpus)]) if not isinstance(s, Problem)]
+    shared = {s.name: observations(s) for s in sources}
+    template_for = FrameDecoder._template_for
+
+    def never_by_content(
+        self: FrameDecoder, spec: ProtocolSpec, message: bytes, ctx: MessageContext
+    ) -> tuple[int, bool, bool]:
+        template, by_header, _pure = template_for(self, spec, message, ctx)
+        return template, by_header, False
+
+    monkeypatch.setattr(FrameDecoder, "_template_for", never_by_content)
+    alone = {s.name: observations(s) for s in sources}
+    assert sum(1 for o in shared.values() if o) > 300
+    assert sum(len(o.get("identities", ())) for o in shared.values()) > 1000
+    assert shared == alone
