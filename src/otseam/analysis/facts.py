@@ -16,6 +16,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from otseam.store.bulk import bulk_rows
 from otseam.store.schema import (
     asset_addresses,
     asset_protocols,
@@ -142,7 +143,7 @@ def _identities(
     firmware: dict[str, list[Sighting]] = defaultdict(list)
     t = identities.c
     query = select(t.address, t.protocol, t.attribute, t.value, t.first_seen, t.last_seen)
-    for address, protocol, attribute, value, first, last in conn.execute(query):
+    for address, protocol, attribute, value, first, last in bulk_rows(conn, query):
         found[address][attribute].add(value)
         if attribute == "name" and protocol in NAME_PROTOCOLS:
             found[address]["hostname"].add(value)
@@ -154,11 +155,13 @@ def _identities(
 def _assets(conn: Connection, identity: dict[str, dict[str, set[str]]]) -> list[AssetRecord]:
     addresses: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"ip": [], "mac": []})
     a = asset_addresses.c
-    for asset_id, kind, value in conn.execute(select(a.asset_id, a.kind, a.value).order_by(a.id)):
+    for asset_id, kind, value in bulk_rows(
+        conn, select(a.asset_id, a.kind, a.value).order_by(a.id)
+    ):
         addresses[asset_id][kind].append(value)
     spoken: dict[int, set[str]] = defaultdict(set)
     p = asset_protocols.c
-    for asset_id, protocol in conn.execute(select(p.asset_id, p.protocol)).all():
+    for asset_id, protocol in bulk_rows(conn, select(p.asset_id, p.protocol)):
         spoken[asset_id].add(protocol)
     records = []
     c = assets.c
@@ -209,7 +212,7 @@ def _flows(conn: Connection, vlans: dict[str, int]) -> list[Flow]:
         c.vlan,
     ).order_by(c.id)
     flows = []
-    for row in conn.execute(query).all():  # fetchall: far quicker than row by row
+    for row in bulk_rows(conn, query):  # the driver's tuples
         (
             cid,
             transport,
@@ -260,7 +263,7 @@ def _operations(conn: Connection) -> list[OperationRecord]:
         .where(o.exception.is_(False))
         .order_by(o.id)
     )
-    return [OperationRecord(*row) for row in conn.execute(query)]
+    return [OperationRecord(*row) for row in bulk_rows(conn, query)]
 
 
 @lru_cache(maxsize=1 << 20)
