@@ -35,6 +35,7 @@ class IngestProgress(Protocol):
 
     def start(self, name: str, size: int | None) -> None: ...
     def advance(self, position: int, packets: int) -> None: ...
+    def stage(self, text: str) -> None: ...  # after the read: what is being done now
     def finish(self, name: str) -> None: ...
 
 
@@ -119,8 +120,12 @@ def _ingest_one(
                 if capture_known(conn, facts.content_hash):
                     outcome.status = "already ingested"
                 else:
+                    if progress is not None:
+                        progress.stage(f"storing {len(facts.conversations):,} conversations")
                     write_capture(conn, facts)
                     del facts  # stored: the rebuild reads the store, not these
+                    if progress is not None:
+                        progress.stage("rebuilding assets")
                     rebuild_assets(conn)
         except SQLAlchemyError as exc:
             reason = describe_error(exc)

@@ -1,4 +1,6 @@
-"""A progress bar for ingest on a terminal: bytes, MB/s and packets/s."""
+"""A progress bar for ingest on a terminal: bytes, MB/s and packets/s, then
+the stage the ingest is at once the capture is read (storing, rebuilding
+assets)."""
 
 from __future__ import annotations
 
@@ -56,6 +58,15 @@ class RichProgress:
         if now - self._drawn >= REFRESH_SECONDS:
             self._progress.refresh()
             self._drawn = now
+
+    def stage(self, text: str) -> None:
+        """The read is done; show what the ingest does now (storing,
+        rebuilding assets), which takes a while on a large capture."""
+        if self._task is None:
+            return
+        self._progress.update(self._task, pps=text)
+        self._progress.refresh()
+        self._drawn = time.perf_counter()
 
     def finish(self, name: str) -> None:
         if self._task is not None:

@@ -1,0 +1,68 @@
+"""What the ingest tells a progress display: the read as it advances, then
+the stages that follow it (storing, rebuilding assets), so that a large
+capture's minutes in the store never look like a hang."""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+
+from otseam.ingest import ingest
+from otseam.progress import RichProgress
+from otseam.store.database import open_store
+
+SAMPLE = Path(str(resources.files("otseam") / "data" / "sample")) / "plant.pcap"
+
+
+class Recorder:
+    """An ``IngestProgress`` that keeps every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    def start(self, name: str, size: int | None) -> None:
+        self.calls.append(("start", size))
+
+    def advance(self, position: int, packets: int) -> None:
+        self.calls.append(("advance", packets))
+
+    def stage(self, text: str) -> None:
+        self.calls.append(("stage", text))
+
+    def finish(self, name: str) -> None:
+        self.calls.append(("finish", name))
+
+
+def test_stages_follow_the_read(tmp_path: Path) -> None:
+    recorder = Recorder()
+    engine = open_store(str(tmp_path / "store.db"))
+    ingest([str(SAMPLE)], engine, recorder)
+    # a capture this small is read in one window: no advance before the end
+    assert [call for call in recorder.calls if call[0] != "advance"] == [
+        ("start", SAMPLE.stat().st_size),
+        ("stage", "storing 105 conversations"),
+        ("stage", "rebuilding assets"),
+        ("finish", str(SAMPLE)),
+    ]
+
+
+def test_a_capture_already_stored_has_no_stages(tmp_path: Path) -> None:
+    engine = open_store(str(tmp_path / "store.db"))
+    ingest([str(SAMPLE)], engine)
+    recorder = Recorder()
+    ingest([str(SAMPLE)], engine, recorder)
+    assert [kind for kind, _ in recorder.calls if kind == "stage"] == []
+
+
+def test_the_bar_shows_the_stage() -> None:
+    out = io.StringIO()
+    bar = RichProgress(Console(file=out, force_terminal=True, width=160))
+    bar.start("plant.pcap", 1000)
+    bar.advance(1000, 5000)
+    bar.stage("rebuilding assets")
+    bar.finish("plant.pcap")
+    bar.close()
+    assert "rebuilding assets" in out.getvalue()
