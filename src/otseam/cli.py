@@ -9,6 +9,7 @@ files, records or blocks were damaged or skipped; the rest was stored);
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -18,6 +19,11 @@ from typing import Any, Final, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
+
+# numpy's OpenBLAS starts a busy-waiting thread per core when it is
+# imported; otseam does no linear algebra, and on a pinned or busy core
+# those threads only take time from the ingest.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from otseam import __version__
 from otseam.errors import OtseamError

@@ -90,9 +90,15 @@ static uint64_t hash_words(const void *key, size_t len)
 typedef struct {
     uint8_t *entries;
     size_t entry_size, key_size, count, capacity;
-    uint32_t *slots; /* entry index + 1, 0 = empty */
-    size_t nslots;   /* power of two */
+    /* (low 32 bits of the key's hash) << 32 | (entry index + 1); 0 = empty.
+     * A probe compares the stored hash bits before the key, so a lookup in
+     * a table of millions touches one entry, not every entry on its path. */
+    uint64_t *slots;
+    size_t nslots; /* power of two */
 } Table;
+
+#define SLOT_INDEX(s) ((uint32_t)(s))
+#define SLOT_HASH(s) ((uint32_t)((s) >> 32))
 
 static int table_init(Table *t, size_t entry_size, size_t key_size)
 {
@@ -102,7 +108,7 @@ static int table_init(Table *t, size_t entry_size, size_t key_size)
     t->capacity = 1024;
     t->nslots = 2048;
     t->entries = calloc(t->capacity, entry_size);
-    t->slots = calloc(t->nslots, sizeof(uint32_t));
+    t->slots = calloc(t->nslots, sizeof(uint64_t));
     return (t->entries && t->slots) ? 0 : -1;
 }
 
@@ -123,15 +129,22 @@ static void table_clear(Table *t)
 static int table_grow_slots(Table *t)
 {
     size_t n = t->nslots * 2;
-    uint32_t *s = calloc(n, sizeof(uint32_t));
+    uint64_t *s = calloc(n, sizeof(uint64_t));
     if (!s)
         return -1;
-    for (size_t i = 0; i < t->count; i++) {
-        uint64_t h = hash_words(t->entries + i * t->entry_size, t->key_size);
+    for (size_t i = 0; i < t->nslots; i++) {
+        uint64_t slot = t->slots[i];
+        if (!slot)
+            continue;
+        /* up to 2^32 slots the stored hash bits give the position */
+        uint64_t h = n <= (1ULL << 32) ? SLOT_HASH(slot)
+                                       : hash_words(t->entries + (size_t)(SLOT_INDEX(slot) - 1) *
+                                                                     t->entry_size,
+                                                    t->key_size);
         size_t j = h & (n - 1);
         while (s[j])
             j = (j + 1) & (n - 1);
-        s[j] = (uint32_t)(i + 1);
+        s[j] = slot;
     }
     free(t->slots);
     t->slots = s;
@@ -139,19 +152,34 @@ static int table_grow_slots(Table *t)
     return 0;
 }
 
+/* Index of the entry with this key, or -1; ``*at`` is where the probe ended
+ * (the empty slot the key would go in). */
+static int64_t table_probe(const Table *t, const void *key, uint64_t h, size_t *at)
+{
+    uint32_t tag = (uint32_t)h;
+    size_t mask = t->nslots - 1, j = h & mask;
+    uint64_t slot;
+    while ((slot = t->slots[j]) != 0) {
+        if (SLOT_HASH(slot) == tag &&
+            memcmp(t->entries + (size_t)(SLOT_INDEX(slot) - 1) * t->entry_size, key,
+                   t->key_size) == 0)
+            return (int64_t)SLOT_INDEX(slot) - 1;
+        j = (j + 1) & mask;
+    }
+    *at = j;
+    return -1;
+}
+
 /* Index of the entry with this key, inserting a zeroed one if absent;
  * -1 when memory runs out. */
 static int64_t table_upsert(Table *t, const void *key, int *created)
 {
     uint64_t h = hash_words(key, t->key_size);
-    size_t mask = t->nslots - 1, j = h & mask;
+    size_t j;
     *created = 0;
-    while (t->slots[j]) {
-        uint8_t *e = t->entries + (size_t)(t->slots[j] - 1) * t->entry_size;
-        if (memcmp(e, key, t->key_size) == 0)
-            return (int64_t)t->slots[j] - 1;
-        j = (j + 1) & mask;
-    }
+    int64_t found = table_probe(t, key, h, &j);
+    if (found >= 0)
+        return found;
     if (t->count >= 0xfffffff0u)
         return -1;
     if (t->count == t->capacity) {
@@ -165,7 +193,7 @@ static int64_t table_upsert(Table *t, const void *key, int *created)
     }
     size_t idx = t->count++;
     memcpy(t->entries + idx * t->entry_size, key, t->key_size);
-    t->slots[j] = (uint32_t)(idx + 1);
+    t->slots[j] = (uint64_t)(uint32_t)h << 32 | (uint32_t)(idx + 1);
     *created = 1;
     if (t->count * 2 > t->nslots && table_grow_slots(t) < 0)
         return -1;
@@ -175,14 +203,8 @@ static int64_t table_upsert(Table *t, const void *key, int *created)
 /* Index of the entry with this key, or -1. */
 static int64_t table_find(const Table *t, const void *key)
 {
-    size_t mask = t->nslots - 1, j = hash_words(key, t->key_size) & mask;
-    while (t->slots[j]) {
-        const uint8_t *e = t->entries + (size_t)(t->slots[j] - 1) * t->entry_size;
-        if (memcmp(e, key, t->key_size) == 0)
-            return (int64_t)t->slots[j] - 1;
-        j = (j + 1) & mask;
-    }
-    return -1;
+    size_t j;
+    return table_probe(t, key, hash_words(key, t->key_size), &j);
 }
 
 /* ------------------------------------------------------------------ */
