@@ -26,6 +26,7 @@ from rich.markup import escape
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from otseam import __version__
+from otseam.collector import collector_paused
 from otseam.errors import OtseamError
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "cli", "main"]
@@ -308,7 +309,10 @@ def main() -> None:
     # user is told what happened by the line below, not by a library's log.
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
     try:
-        cli.main(standalone_mode=False)
+        # Every command is one bounded job whose objects are acyclic: the
+        # cyclic collector would only rescan imports and bulk data.
+        with collector_paused():
+            cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

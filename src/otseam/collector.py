@@ -6,7 +6,10 @@ ends. The cyclic collector scans the live containers again and again as
 they pile up (seconds for a million conversations), though none of them is
 part of a reference cycle: reference counting frees them as usual.
 ``collector_paused`` switches the cyclic collector off for such a stretch
-and restores it afterwards, also when the work fails.
+and restores it afterwards, also when the work fails. The command line runs
+every command inside it (a command is one bounded job; its imports alone
+made the collector run for 50 ms); the library entry points ``ingest`` and
+``analyse`` use it too, for callers other than the command line.
 """
 
 from __future__ import annotations
