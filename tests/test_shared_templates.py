@@ -44,19 +44,26 @@ def _capture(path: Path) -> None:
     path.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
 
 
-def test_one_request_in_many_conversations_is_dissected_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[bytes] = []
+def _count_dissections(monkeypatch: pytest.MonkeyPatch, protocol: str) -> list[bytes]:
+    """The messages of ``protocol`` that reach its dissector, from now on."""
+    dissected: list[bytes] = []
     original = FrameDecoder._dissect
 
     def counting(
         self: FrameDecoder, spec: ProtocolSpec, message: bytes, ctx: MessageContext
     ) -> list[Observation]:
-        if spec.name == "modbus":
-            calls.append(message)
+        if spec.name == protocol:
+            dissected.append(message)
         return original(self, spec, message, ctx)
 
+    monkeypatch.setattr(FrameDecoder, "_dissect", counting)
+    return dissected
+
+
+def test_one_request_in_many_conversations_is_dissected_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_dissections(monkeypatch, "modbus")
     keyed: list[bytes] = []
     header_key = engine_module._header_key
 
@@ -64,7 +71,6 @@ def test_one_request_in_many_conversations_is_dissected_once(
         keyed.append(message)
         return header_key(spec, message, ctx)
 
-    monkeypatch.setattr(FrameDecoder, "_dissect", counting)
     monkeypatch.setattr(engine_module, "_header_key", counting_keys)
     capture = tmp_path / "polls.pcap"
     _capture(capture)
@@ -119,17 +125,7 @@ def _enip_capture(path: Path, requests: list[bytes], replies: list[bytes]) -> No
 def test_cip_writes_of_different_values_share_a_result_but_not_different_tags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dissected: list[bytes] = []
-    original = FrameDecoder._dissect
-
-    def counting(
-        self: FrameDecoder, spec: ProtocolSpec, message: bytes, ctx: MessageContext
-    ) -> list[Observation]:
-        if spec.name == "enip":
-            dissected.append(message)
-        return original(self, spec, message, ctx)
-
-    monkeypatch.setattr(FrameDecoder, "_dissect", counting)
+    dissected = _count_dissections(monkeypatch, "enip")
     writes = [_write_tag(b"Flow", value) for value in range(100)]
     writes += [_write_tag(b"Level", value) for value in range(20)]
     replies = [_get_attributes_all_reply(serial) for serial in (0x60A1B2C3, 0x60A1B2C4)]
@@ -161,17 +157,7 @@ def test_identity_replies_of_the_same_bytes_are_dissected_once(
     """A reply whose identity is read from bytes past the group key is not
     shared by key, but is by content: forty devices answering the same
     bytes cost one dissection, and each device gets the identity."""
-    dissected: list[bytes] = []
-    original = FrameDecoder._dissect
-
-    def counting(
-        self: FrameDecoder, spec: ProtocolSpec, message: bytes, ctx: MessageContext
-    ) -> list[Observation]:
-        if spec.name == "enip":
-            dissected.append(message)
-        return original(self, spec, message, ctx)
-
-    monkeypatch.setattr(FrameDecoder, "_dissect", counting)
+    dissected = _count_dissections(monkeypatch, "enip")
     frames = []
     for n in range(40):
         payload = _send_rr_data(_get_attributes_all_reply(0x60A1B2C3), session=7)
