@@ -106,26 +106,15 @@ def spread(
 ) -> None:
     """Add the rows of groups with templates ``tpl``, sender and receiver ids
     ``src``/``dst`` (indexes into ``names``) and (count, first, last)."""
-    made = [m for ids in entries.of_template for m in ids]
-    per_template = np.array([len(ids) for ids in entries.of_template], dtype=np.int64)
-    start = np.cumsum(per_template) - per_template
-    per_row = per_template[tpl]
-    row = np.repeat(np.arange(len(tpl)), per_row)
-    if not len(row):
+    expanded = _expand(entries, tpl, src, dst)
+    if expanded is None:
         return
-    within = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-    which = start[tpl[row]] + within  # index into made
-    entry = np.array([e for e, _ in made], dtype=np.int64)[which]
-    slot = []
-    for k in range(len(SLOTS)):
-        from_src = np.array([len(f) > k and f[k] == "src" for _, f in made])[which]
-        from_dst = np.array([len(f) > k and f[k] == "dst" for _, f in made])[which]
-        slot.append(np.where(from_src, src[row], np.where(from_dst, dst[row], -1)))
-    order = _order(entry, slot[0], slot[1], len(entries.entries), len(names))
-    entry, a, b, row = entry[order], slot[0][order], slot[1][order], row[order]
+    entry, a, b, row = expanded
+    order = _order(entry, a, b, len(entries.entries), len(names))
+    entry, a, b, row = entry[order], a[order], b[order], row[order]
     new = np.ones(len(entry), dtype=bool)
     new[1:] = (entry[1:] != entry[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    starts = np.flatnonzero(new)
+    starts = np.flatnonzero(new)  # one facts row from each run of equal (entry, a, b)
     count, first, last = (c[row] for c in counts)
     total = np.add.reduceat(count, starts).tolist()
     low = np.minimum.reduceat(first, starts).tolist()
@@ -145,6 +134,29 @@ def spread(
             islice(zip(*columns, strict=False), hi - lo),  # columns may all be repeats
             map(Counted, zip(total[lo:hi], low[lo:hi], high[lo:hi], repeat(item.raw))),
         )
+
+
+def _expand(
+    entries: Entries, tpl: np.ndarray, src: np.ndarray, dst: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """One row per (group, entry of its template): the entry, the address id
+    in each of its slots (-1: none) and the group's row; None if no rows."""
+    made = [m for ids in entries.of_template for m in ids]
+    per_template = np.array([len(ids) for ids in entries.of_template], dtype=np.int64)
+    start = np.cumsum(per_template) - per_template
+    per_row = per_template[tpl]
+    row = np.repeat(np.arange(len(tpl)), per_row)
+    if not len(row):
+        return None
+    within = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    which = start[tpl[row]] + within  # index into made
+    entry = np.array([e for e, _ in made], dtype=np.int64)[which]
+    slots = []
+    for k in range(len(SLOTS)):
+        from_src = np.array([len(f) > k and f[k] == "src" for _, f in made])[which]
+        from_dst = np.array([len(f) > k and f[k] == "dst" for _, f in made])[which]
+        slots.append(np.where(from_src, src[row], np.where(from_dst, dst[row], -1)))
+    return entry, slots[0], slots[1], row
 
 
 def _add(table: dict[Any, Counted], keys: Iterable[Any], values: Iterable[Counted]) -> None:
