@@ -187,12 +187,20 @@ class _Merge:
         self.rows(
             table,
             columns,
-            ((*k, *v[:3]) for k, v in sorted(table_rows.items())),  # count, first, last
+            # count, first, last
+            ((*k, *v[:3]) for k, v in sorted(table_rows.items(), key=_first_field)),
             keys=n,
             add=(n,),
             low=(n + 1,),
             high=(n + 2,),
         )
+
+
+def _first_field(item: tuple[tuple[Any, ...], Counted]) -> Any:
+    """Rows go in by their key's first column (an address): near the order of
+    the unique index, so its B-tree takes near-appends, and sorting by one
+    string is several times quicker than by whole key tuples."""
+    return item[0][0]
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -399,7 +407,8 @@ ROLE_KEY: Final = np.dtype([("family", "u1"), ("addr", "u1", 16), ("app", "u1"),
 def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     """Protocol roles: what dissectors said, and, for conversations they did
     not cover, server and client by the conversation's service port."""
-    yield from ((*key, "semantics", *c[:3]) for key, c in sorted(facts.roles.items()))
+    said = sorted(facts.roles.items(), key=_first_field)
+    yield from ((*key, "semantics", *c[:3]) for key, c in said)
     conv = facts.conversations
     initiator = _initiator_codes(conv)
     known = (conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator)
