@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +35,29 @@ def _read_holding(transaction: int) -> bytes:
     return struct.pack("!HHHB", transaction, 0, len(pdu) + 1, 1) + pdu
 
 
-def _capture(path: Path) -> None:
-    frames = []
-    for n in range(CONVERSATIONS):
-        client = f"10.1.{n // 200}.{n % 200 + 10}"
-        segment = tcp(40000 + n, 502, TcpFlag.ACK | TcpFlag.PSH, _read_holding(n), seq=1, ack=1)
-        packet = ipv4(client, "10.2.0.5", segment)
-        frames.append(ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet))
+def _write_capture(path: Path, segments: Iterable[tuple[str, str, bytes]]) -> Path:
+    """A capture of (source IP, destination IP, TCP segment) over Ethernet,
+    one microsecond apart."""
+    frames = [
+        ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, ipv4(src, dst, seg))
+        for src, dst, seg in segments
+    ]
     path.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    return path
+
+
+def _capture(path: Path) -> None:
+    _write_capture(
+        path,
+        (
+            (
+                f"10.1.{n // 200}.{n % 200 + 10}",
+                "10.2.0.5",
+                tcp(40000 + n, 502, TcpFlag.ACK | TcpFlag.PSH, _read_holding(n), seq=1, ack=1),
+            )
+            for n in range(CONVERSATIONS)
+        ),
+    )
 
 
 def _count_dissections(monkeypatch: pytest.MonkeyPatch, protocol: str) -> list[bytes]:
@@ -106,20 +122,17 @@ def _get_attributes_all_reply(serial: int) -> bytes:
 
 
 def _enip_capture(path: Path, requests: list[bytes], replies: list[bytes]) -> None:
-    frames = []
+    segments = []
     for n, cip_message in enumerate(requests + replies):
         client = f"10.3.{n // 200}.{n % 200 + 10}"
         reply = n >= len(requests)
         payload = _send_rr_data(cip_message, session=n + 1)
         sport, dport = (44818, 50000 + n) if reply else (50000 + n, 44818)
         src, dst = ("10.4.0.5", client) if reply else (client, "10.4.0.5")
-        segment = tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1, ack=1)
-        frames.append(
-            ethernet(
-                "02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, ipv4(src, dst, segment)
-            )
+        segments.append(
+            (src, dst, tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1, ack=1))
         )
-    path.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    _write_capture(path, segments)
 
 
 def test_cip_writes_of_different_values_share_a_result_but_not_different_tags(
@@ -158,14 +171,18 @@ def test_identity_replies_of_the_same_bytes_are_dissected_once(
     shared by key, but is by content: forty devices answering the same
     bytes cost one dissection, and each device gets the identity."""
     dissected = _count_dissections(monkeypatch, "enip")
-    frames = []
-    for n in range(40):
-        payload = _send_rr_data(_get_attributes_all_reply(0x60A1B2C3), session=7)
-        segment = tcp(44818, 50000 + n, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1, ack=1)
-        packet = ipv4(f"10.5.0.{n + 10}", "10.6.0.1", segment)
-        frames.append(ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet))
-    capture = tmp_path / "replies.pcap"
-    capture.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    payload = _send_rr_data(_get_attributes_all_reply(0x60A1B2C3), session=7)
+    capture = _write_capture(
+        tmp_path / "replies.pcap",
+        (
+            (
+                f"10.5.0.{n + 10}",
+                "10.6.0.1",
+                tcp(44818, 50000 + n, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1, ack=1),
+            )
+            for n in range(40)
+        ),
+    )
     engine = open_store(str(tmp_path / "store.db"))
     ingest([str(capture)], engine)
     with engine.connect() as conn:
@@ -185,18 +202,14 @@ def test_answers_split_over_data_units_are_not_shared_by_content(tmp_path: Path)
     and its identity be lost."""
     from tests.protocols.test_s7comm import szl_001c, szl_answer
 
-    frames = []
+    segments = []
     for n in range(3):
         body = szl_001c("STATION-C", "CPU 315-2 PN/DP", f"S C-C765432{n}", "CPU 315-2 PN/DP")
         parts = (szl_answer(body[:100], ref=5, more=True), szl_answer(body[100:], ref=5))
         for i, part in enumerate(parts):
             segment = tcp(102, 49000 + n, TcpFlag.ACK | TcpFlag.PSH, part, seq=1 + 400 * i, ack=1)
-            packet = ipv4(f"10.7.0.{n + 10}", "10.8.0.1", segment)
-            frames.append(
-                ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet)
-            )
-    capture = tmp_path / "szl.pcap"
-    capture.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+            segments.append((f"10.7.0.{n + 10}", "10.8.0.1", segment))
+    capture = _write_capture(tmp_path / "szl.pcap", segments)
     engine = open_store(str(tmp_path / "store.db"))
     ingest([str(capture)], engine)
     with engine.connect() as conn:
@@ -264,18 +277,18 @@ def test_walker_and_engine_mask_the_same_key_bytes_on_tcp_102(tmp_path: Path) ->
                 changed = bytearray(packet)
                 changed[at] ^= flip
                 pairs.append((packet, bytes(changed)))
-    frames = []
-    for n, pair in enumerate(pairs):
-        for i, payload in enumerate(pair):
-            segment = tcp(
-                10000 + n, 102, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1 + 1000 * i, ack=1
+    capture = _write_capture(
+        tmp_path / "pairs.pcap",
+        (
+            (
+                "10.9.0.1",
+                "10.9.0.2",
+                tcp(10000 + n, 102, TcpFlag.ACK | TcpFlag.PSH, payload, seq=1 + 1000 * i, ack=1),
             )
-            packet = ipv4("10.9.0.1", "10.9.0.2", segment)
-            frames.append(
-                ethernet("02:00:00:00:00:05", "02:00:00:00:01:00", Ethertype.IPV4, packet)
-            )
-    capture = tmp_path / "pairs.pcap"
-    capture.write_bytes(pcap([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+            for n, pair in enumerate(pairs)
+            for i, payload in enumerate(pair)
+        ),
+    )
     decoder = FrameDecoder(strict=True)
     facts = decode_capture(CaptureSource(str(capture), capture, capture.stat().st_size), decoder)
     groups = np.frombuffer(decoder.walker.groups(), dtype=GROUP)

@@ -31,9 +31,9 @@ from otseam.decode.addresses import address_ids, ip_text, mac_text
 from otseam.decode.anchors import key_masks
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
 from otseam.decode.reassembly import TcpStream
-from otseam.decode.templates import DST, SRC, Entries, Template, rows_of, spread, table_of
+from otseam.decode.templates import DST, SRC, Entries, Template, count_once, spread
 from otseam.errors import DissectorError
-from otseam.model.capture import CaptureFacts, Counted
+from otseam.model.capture import CaptureFacts
 from otseam.model.observations import (
     Malformed,
     MessageContext,
@@ -71,8 +71,7 @@ class FrameDecoder:
         self.walker.configure_framing(registry.framing_table())
         self._streams: dict[tuple[int, int], TcpStream] = {}
         self._stream_ends: dict[tuple[int, int], tuple[Transport, str, str, int, int]] = {}
-        self._templates: list[Template] = []
-        self._entries = Entries()  # their facts rows
+        self._entries = Entries()  # the facts rows of each template
         self._template_label: list[int] = []  # app id a template relabels to, 0: none
         self._labels: dict[int, int] = {}  # conversation -> app id it carries
         self._template_ids: dict[Template, int] = {}
@@ -167,10 +166,9 @@ class FrameDecoder:
         pure = spec.memory is None or spec.memory.touches == touches
         template = self._template_ids.get(observations)
         if template is None:
-            template = self._template_ids[observations] = len(self._templates)
-            self._templates.append(observations)
+            template = self._template_ids[observations] = len(self._template_ids)
             self._entries.add_template(observations)
-            if len(self._templates) > TEMPLATE_MASK:
+            if template > TEMPLATE_MASK:
                 raise DissectorError("more distinct dissection results than a capture can hold")
             self._template_label.append(self._carried(spec, observations))
         if (
@@ -286,12 +284,7 @@ class FrameDecoder:
         )
         self._apply_templates(facts)
         for obs, ts in self._single:
-            for table, key, raw in rows_of(obs):
-                found = table_of(facts, table).get(key)
-                if found is None:
-                    table_of(facts, table)[key] = Counted.of(1, ts, ts, raw)
-                else:
-                    found.add(1, ts, ts)
+            count_once(facts, obs, ts)
         if self._labels:
             conversations = facts.conversations.copy()  # the walker's buffer is read-only
             owners = np.fromiter(self._labels, dtype=np.int64, count=len(self._labels))

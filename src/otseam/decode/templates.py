@@ -23,7 +23,7 @@ import numpy as np
 from otseam.model.capture import CaptureFacts, Counted
 from otseam.model.observations import Identity, Observation, Operation, ProtocolRole
 
-__all__ = ["DST", "SRC", "Entries", "Template", "spread"]
+__all__ = ["DST", "SRC", "Entries", "Template", "count_once", "spread"]
 
 SRC: Final = "\x00src"  # placeholders a template's addresses are written with
 DST: Final = "\x00dst"
@@ -157,6 +157,13 @@ def _expand(
         from_dst = np.array([len(f) > k and f[k] == "dst" for _, f in made])[which]
         slots.append(np.where(from_src, src[row], np.where(from_dst, dst[row], -1)))
     return entry, slots[0], slots[1], row
+
+
+def count_once(facts: CaptureFacts, obs: Observation, ts: int) -> None:
+    """Add one observation made once, at ``ts``, with its real addresses (a
+    reassembled stream's message)."""
+    for table, key, raw in rows_of(obs):
+        _add(table_of(facts, table), [key], [Counted.of(1, ts, ts, raw)])
 
 
 def _add(table: dict[Any, Counted], keys: Iterable[Any], values: Iterable[Counted]) -> None:

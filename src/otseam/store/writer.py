@@ -443,8 +443,7 @@ def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
         low.tolist(),
         high.tolist(),
     )
-    semantic = facts.roles
-    yield from (row for row in rows if row[:3] not in semantic)
+    yield from (row for row in rows if row[:3] not in facts.roles)
 
 
 def _unique_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
