@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 import otseam.decode.engine as engine_module
 from otseam.decode.engine import FrameDecoder, _key_bytes
-from otseam.decode.layout import GROUP
 from otseam.ingest import ingest
 from otseam.model.observations import MessageContext, Observation
 from otseam.protocols.registry import ProtocolSpec
@@ -24,6 +23,7 @@ from otseam.sources.capture import CaptureSource, decode_capture
 from otseam.store.database import open_store
 from otseam.store.schema import identities, operations
 from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
+from tests.walker_groups import decode_keeping_groups
 
 T0 = 1_700_000_000 * NS
 CONVERSATIONS = 300
@@ -289,9 +289,7 @@ def test_walker_and_engine_mask_the_same_key_bytes_on_tcp_102(tmp_path: Path) ->
             for i, payload in enumerate(pair)
         ),
     )
-    decoder = FrameDecoder(strict=True)
-    facts = decode_capture(CaptureSource(str(capture), capture, capture.stat().st_size), decoder)
-    groups = np.frombuffer(decoder.walker.groups(), dtype=GROUP)
+    facts, groups = decode_keeping_groups(capture)
     conv = facts.conversations
     client_port = np.where(conv["port_a"] == 102, conv["port_b"], conv["port_a"])
     per_pair = Counter((client_port[groups["owner"]] - 10000).tolist())

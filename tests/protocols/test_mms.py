@@ -9,7 +9,6 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +17,6 @@ from sqlalchemy import select
 from otseam.decode.addresses import address_text
 from otseam.decode.anchors import invoke_id_span, key_masks
 from otseam.decode.engine import FrameDecoder, _key_bytes
-from otseam.decode.layout import GROUP
 from otseam.ingest import ingest
 from otseam.model.capture import CaptureFacts
 from otseam.model.observations import (
@@ -36,6 +34,7 @@ from otseam.sources.capture import CaptureSource, decode_capture
 from otseam.store.database import open_store
 from otseam.store.schema import asset_addresses, assets, conversations
 from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
+from tests.walker_groups import decode_keeping_groups
 
 CLIENT, IED = "10.0.0.1", "10.0.0.2"
 CONNECT = bytes.fromhex("0db60506130100160102140200023302000134020001c1a0")
@@ -432,11 +431,9 @@ def test_services_whose_tag_is_on_an_s7_mask_are_counted_apart(tmp_path: Path) -
         flows.append((True, tpkt(long_pdv(request(read, invoke)))))
         flows.append((False, tpkt(long_pdv(response(bytes.fromhex("a405a103850107"), invoke)))))
     path = _conversation(tmp_path, flows)
-    decoder = FrameDecoder(strict=True)
-    facts = decode_capture(CaptureSource(str(path), path, path.stat().st_size), decoder)
+    facts, groups = decode_keeping_groups(path)
     counts = {key[4]: counted.count for key, counted in facts.operations.items()}
     assert counts == {12: 30, 22: 20, 4: 100}
-    groups = np.frombuffer(decoder.walker.groups(), dtype=GROUP)
     assert sorted(groups["count"].tolist()) == [20, 30, 100, 100]
 
 

@@ -16,13 +16,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otseam.decode.engine import FrameDecoder, _key_bytes
-from otseam.decode.layout import GROUP
 from otseam.model.observations import (
     Identity,
     Malformed,
@@ -35,6 +33,7 @@ from otseam.protocols import s7comm
 from otseam.sources.capture import CaptureSource, decode_capture
 from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
 from tests.conftest import start_tcpdump
+from tests.walker_groups import decode_keeping_groups
 
 OBSERVATIONS = (Identity, Operation, ProtocolRole, Malformed)
 CLIENT, PLC = "10.0.0.1", "10.0.0.2"
@@ -316,9 +315,7 @@ def test_polling_collapses_despite_changing_pdu_references(tmp_path: Path) -> No
         flows.append((True, s7(1, READ_DB1, ref=ref)))
         flows.append((False, s7(3, b"\x04\x01", b"\xff\x04\x00\x80" + bytes(16), ref=ref)))
     path = _capture(tmp_path, flows)
-    decoder = FrameDecoder(strict=True)
-    facts = decode_capture(CaptureSource(str(path), path, path.stat().st_size), decoder)
-    groups = np.frombuffer(decoder.walker.groups(), dtype=GROUP)
+    facts, groups = decode_keeping_groups(path)
     assert len(groups) == 2
     assert [c.count for k, c in facts.operations.items() if k[4] == 4] == [300]
 

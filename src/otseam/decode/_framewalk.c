@@ -29,6 +29,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 /* ------------------------------------------------------------------ */
 /* byte helpers                                                        */
@@ -1614,6 +1617,11 @@ static PyObject *reset(Walker *w, PyObject *unused)
     w->first_ns = w->last_ns = 0;
     w->nevents = 0;
     w->oom = 0;
+#ifdef __GLIBC__
+    /* The tables can be hundreds of MiB; give their pages back to the
+       system now, not whenever the allocator would. */
+    malloc_trim(0);
+#endif
     if (!w->conv.entries || !w->bind.entries || !w->station.entries || !w->group.entries)
         return PyErr_NoMemory();
     Py_RETURN_NONE;

@@ -18,7 +18,7 @@ def ip_text(family: int, raw: bytes) -> str:
 
 def mac_text(mac: int) -> str:
     """'00:1b:1b:01:02:03' from the walker's 48-bit integer."""
-    return ":".join(f"{(mac >> shift) & 0xFF:02x}" for shift in range(40, -8, -8))
+    return mac.to_bytes(6, "big").hex(":")
 
 
 def address_text(family: np.ndarray, raw: np.ndarray) -> np.ndarray:
@@ -55,5 +55,5 @@ def address_ids(family: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, list[s
 def macs_text(macs: np.ndarray) -> np.ndarray:
     """Text for an array of 48-bit MAC integers."""
     uniq, inverse = np.unique(macs, return_inverse=True)
-    texts = np.array([mac_text(int(m)) for m in uniq], dtype=object)
+    texts = np.array([m.to_bytes(6, "big").hex(":") for m in uniq.tolist()], dtype=object)
     return texts[inverse.ravel()] if len(macs) else np.empty(0, dtype=object)

@@ -249,9 +249,9 @@ class FrameDecoder:
             ]
 
     def release(self) -> None:
-        """Free the walker's tables once ``finish`` has copied them out: the
-        store write that follows does not need them (for a million
-        conversations they are a few hundred MiB)."""
+        """Free the walker's tables once they are copied out (``finish`` does,
+        as soon as it has): the rest of the work does not need them (for a
+        million conversations they are a few hundred MiB)."""
         self.walker.reset()
         self._streams.clear()
         self._by_content.clear()
@@ -282,7 +282,10 @@ class FrameDecoder:
             app_names={i: s.name for i, s in enumerate(self.registry.specs, start=1)},
             problems=problems,
         )
-        self._apply_templates(facts)
+        rows = self._group_rows(np.frombuffer(self.walker.groups(), dtype=GROUP))
+        self.release()  # all copied out: the tables' memory goes before the spread needs its own
+        if rows is not None:
+            self._apply_templates(facts, *rows)
         for obs, ts in self._single:
             count_once(facts, obs, ts)
         if self._labels:
@@ -292,9 +295,13 @@ class FrameDecoder:
             facts.conversations = conversations
         return facts
 
-    def _apply_templates(self, facts: CaptureFacts) -> None:
-        """Observations of every group: its template with its addresses put in."""
-        groups = np.frombuffer(self.walker.groups(), dtype=GROUP)
+    def _group_rows(
+        self, groups: np.ndarray
+    ) -> (
+        tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]] | None
+    ):
+        """Every (owner, direction, template) that groups with a template
+        make, with their (count, first, last) added up; None if none."""
         templates = groups["template"].copy()  # shared in C, without a Python event
         known = np.frombuffer(self._group_template, dtype=np.uint32)[: len(groups)]
         from_python = known != NO_TEMPLATE
@@ -302,7 +309,7 @@ class FrameDecoder:
         keep = templates != NO_TEMPLATE
         groups, templates = groups[keep], templates[keep]
         if not len(groups):
-            return
+            return None
         # One row per (owner, direction, template): groups differing only in
         # digest but dissected alike are added up first.
         packed = (
@@ -310,7 +317,7 @@ class FrameDecoder:
             | groups["dir"].astype(np.uint64) << np.uint64(30)
             | templates.astype(np.uint64)
         )
-        order = np.argsort(packed)
+        order = np.argsort(packed, kind="stable")  # near sorted already: timsort runs
         packed = packed[order]
         starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
         counts = (
@@ -322,6 +329,17 @@ class FrameDecoder:
         owner = (rows >> np.uint64(32)).astype(np.int64)
         direction = ((rows >> np.uint64(30)) & np.uint64(3)).astype(np.uint8)
         tpl = (rows & np.uint64(TEMPLATE_MASK)).astype(np.int64)
+        return owner, direction, tpl, counts
+
+    def _apply_templates(
+        self,
+        facts: CaptureFacts,
+        owner: np.ndarray,
+        direction: np.ndarray,
+        tpl: np.ndarray,
+        counts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        """Observations of every group: its template with its addresses put in."""
         labels = np.asarray(self._template_label, dtype=np.uint8)[tpl]
         relabel = (labels > 0) & (direction < 2)  # conversations, not layer-2 stations
         self._labels.update(zip(owner[relabel].tolist(), labels[relabel].tolist(), strict=True))

@@ -7,29 +7,26 @@ sends the same message. Each observation of a template becomes one or more
 ``Entry`` rows of a facts table (an Identity with three attributes makes
 three). At the end of a capture ``spread`` puts every group's addresses
 into its template's entries and adds up the counts of rows that end with the
-same key, with numpy over integer address ids: Python objects are made once
-per distinct row, and every row's address is one shared string.
+same key, with numpy over integer address ids. The rows stay columnar, one
+``Block`` per entry: address ids into one shared array of texts, and count,
+first and last seen; Python objects are made only as the store takes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice, repeat
 from typing import Any, Final
 
 import numpy as np
 
-from otseam.model.capture import CaptureFacts, Counted
+from otseam.model.capture import SLOTS, TABLES, Block, CaptureFacts, Counted
 from otseam.model.observations import Identity, Observation, Operation, ProtocolRole
 
 __all__ = ["DST", "SRC", "Entries", "Template", "count_once", "spread"]
 
 SRC: Final = "\x00src"  # placeholders a template's addresses are written with
 DST: Final = "\x00dst"
-SLOTS: Final = ("\x00slot0", "\x00slot1")  # an entry's first and second address
 Template = tuple[Observation, ...]
-TABLES: Final = ("operations", "identities", "roles", "malformed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +56,6 @@ def rows_of(obs: Observation) -> list[tuple[int, tuple[Any, ...], bytes]]:
     if isinstance(obs, ProtocolRole):
         return [(2, (obs.address, obs.protocol, obs.role), b"")]
     return [(3, (obs.src, obs.dst, obs.protocol, obs.reason), obs.raw)]
-
-
-def table_of(facts: CaptureFacts, table: int) -> dict[Any, Counted]:
-    tables: tuple[dict[Any, Counted], ...] = (
-        facts.operations,
-        facts.identities,
-        facts.roles,
-        facts.malformed,
-    )
-    return tables[table]
 
 
 class Entries:
@@ -110,29 +97,31 @@ def spread(
     if expanded is None:
         return
     entry, a, b, row = expanded
+    del expanded  # each step's arrays go as the next ones come: memory stays low
     order = _order(entry, a, b, len(entries.entries), len(names))
     entry, a, b, row = entry[order], a[order], b[order], row[order]
     new = np.ones(len(entry), dtype=bool)
     new[1:] = (entry[1:] != entry[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     starts = np.flatnonzero(new)  # one facts row from each run of equal (entry, a, b)
     count, first, last = (c[row] for c in counts)
-    total = np.add.reduceat(count, starts).tolist()
-    low = np.minimum.reduceat(first, starts).tolist()
-    high = np.maximum.reduceat(last, starts).tolist()
+    total = np.add.reduceat(count, starts)
+    low = np.minimum.reduceat(first, starts)
+    high = np.maximum.reduceat(last, starts)
     entry, a, b = entry[starts], a[starts], b[starts]
     texts = np.array([*names, ""], dtype=object)  # -1: no address
     bounds = np.flatnonzero(np.r_[True, entry[1:] != entry[:-1], True])
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         item = entries.entries[int(entry[lo])]
-        filled = (texts[a[lo:hi]].tolist(), texts[b[lo:hi]].tolist())
-        columns = [
-            filled[SLOTS.index(v)] if isinstance(v, str) and v in SLOTS else repeat(v)
-            for v in item.key
-        ]
-        _add(
-            table_of(facts, item.table),
-            islice(zip(*columns, strict=False), hi - lo),  # columns may all be repeats
-            map(Counted, zip(total[lo:hi], low[lo:hi], high[lo:hi], repeat(item.raw))),
+        facts.blocks[TABLES[item.table]].append(
+            Block(
+                item.key,
+                item.raw,
+                texts,
+                (a[lo:hi], b[lo:hi]),
+                total[lo:hi],
+                low[lo:hi],
+                high[lo:hi],
+            )
         )
 
 
@@ -163,23 +152,12 @@ def count_once(facts: CaptureFacts, obs: Observation, ts: int) -> None:
     """Add one observation made once, at ``ts``, with its real addresses (a
     reassembled stream's message)."""
     for table, key, raw in rows_of(obs):
-        _add(table_of(facts, table), [key], [Counted.of(1, ts, ts, raw)])
-
-
-def _add(table: dict[Any, Counted], keys: Iterable[Any], values: Iterable[Counted]) -> None:
-    """Put (key, value) pairs into ``table``, adding to a key already there
-    (another entry can end with the same key: a literal address in one
-    template, a placeholder in another)."""
-    pairs = dict(zip(keys, values, strict=True))
-    if table.keys().isdisjoint(pairs):
-        table.update(pairs)
-        return
-    for key, value in pairs.items():
-        found = table.get(key)
+        counted = facts.singles[TABLES[table]]
+        found = counted.get(key)
         if found is None:
-            table[key] = value
+            counted[key] = Counted.of(1, ts, ts, raw)
         else:
-            found.add(value.count, value.first_ns, value.last_ns)
+            found.add(1, ts, ts)
 
 
 def _order(entry: np.ndarray, a: np.ndarray, b: np.ndarray, n_entries: int, n_names: int) -> Any:
@@ -192,5 +170,5 @@ def _order(entry: np.ndarray, a: np.ndarray, b: np.ndarray, n_entries: int, n_na
             | (a + 1).astype(np.uint64) << np.uint64(bits)
             | (b + 1).astype(np.uint64)
         )
-        return np.argsort(packed)
+        return np.argsort(packed, kind="stable")
     return np.lexsort((b, a, entry))

@@ -2,8 +2,10 @@
 
 Every facts table is written with ``INSERT ... ON CONFLICT DO UPDATE``:
 counters add, first seen takes the earlier, last seen the later, flags are
-OR-ed. Rows go through the driver's ``executemany`` in batches of tuples, so
-a million conversations cost seconds, not minutes, and memory stays flat.
+OR-ed. The same upsert adds up a key that comes twice in one capture's
+rows (an observation table's blocks and singles may share keys). Rows go
+through the driver's ``executemany`` in batches of tuples, so a million
+conversations cost seconds, not minutes, and memory stays flat.
 The caller owns the transaction.
 """
 
@@ -22,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from otseam.decode.addresses import address_ids, address_text, macs_text
 from otseam.decode.layout import L2Kind
-from otseam.model.capture import CaptureFacts, Counted
+from otseam.model.capture import CaptureFacts
 from otseam.protocols.catalog import REGISTRY
 from otseam.store.schema import L2_KINDS, captures
 
@@ -71,7 +73,7 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
     merge.rows(
         "bindings",
         ("ip", "mac", "vlan", "packets", "first_seen", "last_seen", "sources"),
-        _binding_rows(facts),
+        _batches(_binding_rows(facts)),
         keys=3,
         add=(3,),
         low=(4,),
@@ -90,7 +92,7 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
     merge.rows(
         "stations",
         station_cols,
-        _station_rows(facts),
+        _batches(_station_rows(facts)),
         keys=1,
         add=(1, 2, *range(6, 6 + len(L2_KINDS))),
         low=(3,),
@@ -100,22 +102,24 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
     merge.counted(
         "operations",
         ("src", "dst", "protocol", "operation", "code", "code_name", "exception"),
-        facts.operations,
+        facts.rows("operations"),
     )
-    merge.counted("identities", ("address", "protocol", "attribute", "value"), facts.identities)
+    merge.counted(
+        "identities", ("address", "protocol", "attribute", "value"), facts.rows("identities")
+    )
     merge.rows(
         "protocol_roles",
-        ("address", "protocol", "role", "evidence", "count", "first_seen", "last_seen"),
+        ("address", "protocol", "role", "count", "first_seen", "last_seen", "evidence"),
         _role_rows(facts),
         keys=3,
-        high=(3, 6),  # "semantics" > "port": the stronger evidence wins
-        add=(4,),
-        low=(5,),
+        high=(5, 6),  # "semantics" > "port": the stronger evidence wins
+        add=(3,),
+        low=(4,),
     )
     merge.rows(
         "hosts",
         ("ip", "packets_sent", "bytes_sent", "first_seen", "last_seen"),
-        _host_rows(facts),
+        _batches(_host_rows(facts)),
         keys=1,
         add=(1, 2),
         low=(3,),
@@ -123,13 +127,13 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
     )
     merge.rows(
         "malformed",
-        ("src", "dst", "protocol", "reason", "raw", "count", "first_seen", "last_seen"),
-        ((*k, v.raw.hex(), v.count, v.first_ns, v.last_ns) for k, v in facts.malformed.items()),
+        ("src", "dst", "protocol", "reason", "count", "first_seen", "last_seen", "raw"),
+        facts.rows("malformed"),
         keys=4,
-        add=(5,),
-        low=(6,),
-        high=(7,),
-        keep=(4,),
+        add=(4,),
+        low=(5,),
+        high=(6,),
+        keep=(7,),
     )
     key = result.inserted_primary_key
     return int(key[0]) if key else 0
@@ -149,7 +153,7 @@ class _Merge:
         self,
         table: str,
         columns: Sequence[str],
-        rows: Iterable[tuple[Any, ...]],
+        batches: Iterable[list[tuple[Any, ...]]],
         *,
         keys: int,
         add: Iterable[int] = (),
@@ -176,31 +180,25 @@ class _Merge:
             f"VALUES ({', '.join([self.param] * len(columns))}) "
             f"ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {', '.join(sets)}"
         )
-        for batch in _batches(rows):
-            self.conn.exec_driver_sql(sql, batch)
+        for batch in batches:
+            if batch:
+                self.conn.exec_driver_sql(sql, batch)
 
     def counted(
-        self, table: str, key_columns: Sequence[str], table_rows: dict[Any, Counted]
+        self, table: str, key_columns: Sequence[str], batches: Iterable[list[tuple[Any, ...]]]
     ) -> None:
-        columns = (*key_columns, "count", "first_seen", "last_seen")
+        """A table of counted observations: a key seen again (in another
+        capture, or twice in this one) adds its count and widens its times."""
         n = len(key_columns)
         self.rows(
             table,
-            columns,
-            # count, first, last
-            ((*k, *v[:3]) for k, v in sorted(table_rows.items(), key=_first_field)),
+            (*key_columns, "count", "first_seen", "last_seen"),
+            batches,
             keys=n,
             add=(n,),
             low=(n + 1,),
             high=(n + 2,),
         )
-
-
-def _first_field(item: tuple[tuple[Any, ...], Counted]) -> Any:
-    """Rows go in by their key's first column (an address): near the order of
-    the unique index, so its B-tree takes near-appends, and sorting by one
-    string is several times quicker than by whole key tuples."""
-    return item[0][0]
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -257,42 +255,40 @@ def _initiator_codes(conv: np.ndarray) -> np.ndarray:
     return np.where(syn > 0, syn, fallback).astype(np.uint8)
 
 
-def _initiators(conv: np.ndarray) -> list[str | None]:
-    names: list[str | None] = [None, "a", "b"]
-    return [names[c] for c in _initiator_codes(conv).tolist()]
-
-
-def _conversation_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
+def _conversation_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
     conv = facts.conversations
     order = _index_order(conv)
-    # every address formatted once; rows take the shared strings by id
+    # every address and name made once; rows take the shared strings by index
     family = np.concatenate([conv["family"], conv["family"]])
     ids, texts = address_ids(family, np.concatenate([conv["a"], conv["b"]]))
     names = np.array(texts, dtype=object)
     a_ids, b_ids = ids[: len(conv)], ids[len(conv) :]
+    transports = np.array([TRANSPORTS.get(p, f"ip-{p}") for p in range(256)], dtype=object)
+    apps = np.array([facts.app_names.get(a) for a in range(256)], dtype=object)
+    initiators = np.array([None, "a", "b"], dtype=object)
     for start in range(0, len(conv), BATCH):
         rows = order[start : start + BATCH]
         part = conv[rows]  # a batch at a time: memory stays flat
-        transports = [TRANSPORTS.get(p, f"ip-{p}") for p in part["proto"].tolist()]
-        apps = [facts.app_names.get(a) for a in part["app"].tolist()]
-        yield from zip(
-            transports,
-            names[a_ids[rows]].tolist(),
-            part["port_a"].tolist(),
-            names[b_ids[rows]].tolist(),
-            part["port_b"].tolist(),
-            part["pkts_ab"].tolist(),
-            part["pkts_ba"].tolist(),
-            part["bytes_ab"].tolist(),
-            part["bytes_ba"].tolist(),
-            part["first_ns"].tolist(),
-            part["last_ns"].tolist(),
-            _initiators(part),
-            part["flags_ab"].tolist(),
-            part["flags_ba"].tolist(),
-            apps,
-            part["vlan"].tolist(),
-            strict=True,
+        yield list(
+            zip(
+                transports[part["proto"]].tolist(),
+                names[a_ids[rows]].tolist(),
+                part["port_a"].tolist(),
+                names[b_ids[rows]].tolist(),
+                part["port_b"].tolist(),
+                part["pkts_ab"].tolist(),
+                part["pkts_ba"].tolist(),
+                part["bytes_ab"].tolist(),
+                part["bytes_ba"].tolist(),
+                part["first_ns"].tolist(),
+                part["last_ns"].tolist(),
+                initiators[_initiator_codes(part)].tolist(),
+                part["flags_ab"].tolist(),
+                part["flags_ba"].tolist(),
+                apps[part["app"]].tolist(),
+                part["vlan"].tolist(),
+                strict=True,
+            )
         )
 
 
@@ -404,11 +400,14 @@ def _answered(conv: np.ndarray, initiator: np.ndarray) -> np.ndarray:
 ROLE_KEY: Final = np.dtype([("family", "u1"), ("addr", "u1", 16), ("app", "u1"), ("server", "u1")])
 
 
-def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
+def _role_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
     """Protocol roles: what dissectors said, and, for conversations they did
     not cover, server and client by the conversation's service port."""
-    said = sorted(facts.roles.items(), key=_first_field)
-    yield from ((*key, "semantics", *c[:3]) for key, c in said)
+    said: dict[tuple[str, str], set[str]] = {}
+    for batch in facts.rows("roles", tail=("semantics",)):
+        for address, protocol, role, *_ in batch:
+            said.setdefault((protocol, role), set()).add(address)
+        yield batch
     conv = facts.conversations
     initiator = _initiator_codes(conv)
     known = (conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator)
@@ -434,16 +433,27 @@ def _role_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     merged = [np.concatenate([p[i] for p in parts]) for i in range(5)]
     uniq, total, _size, low, high = _reduce(*merged)
     names = np.array([facts.app_names.get(a, f"unknown-{a}") for a in range(256)], dtype=object)
-    rows = zip(
-        address_text(uniq["family"], uniq["addr"]).tolist(),
-        names[uniq["app"]].tolist(),
-        np.where(uniq["server"] > 0, "server", "client").tolist(),
-        repeat("port"),
-        total.tolist(),
-        low.tolist(),
-        high.tolist(),
+    addresses = address_text(uniq["family"], uniq["addr"])
+    # a role the protocol's own semantics gave is not counted again by port
+    keep = np.ones(len(uniq), dtype=bool)
+    app_ids = {name: app for app, name in facts.app_names.items()}
+    for (protocol, role), said_by in said.items():
+        app = app_ids.get(protocol)
+        if app is not None:
+            at = np.flatnonzero((uniq["app"] == app) & (uniq["server"] == (role == "server")))
+            keep[at] = [address not in said_by for address in addresses[at].tolist()]
+    uniq, total, low, high = uniq[keep], total[keep], low[keep], high[keep]
+    yield from _batches(
+        zip(
+            addresses[keep].tolist(),
+            names[uniq["app"]].tolist(),
+            np.where(uniq["server"] > 0, "server", "client").tolist(),
+            total.tolist(),
+            low.tolist(),
+            high.tolist(),
+            repeat("port"),
+        )
     )
-    yield from (row for row in rows if row[:3] not in facts.roles)
 
 
 def _unique_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
