@@ -22,7 +22,10 @@ Asset ids are stable: assets are matched by key on every rebuild. The
 rebuild reads only per-address tables (stations, bindings, hosts, protocol
 roles, identities, operations) and, of the conversations, only those on a
 historian port (one filtered scan), so it stays quick with a million
-conversations in the store.
+conversations in the store. The asset protocols (rule 4) are one
+``INSERT ... SELECT`` joining the protocol roles to the asset addresses just
+written: the database merges and writes the million rows itself (the roles
+of rule 6 read the protocol roles on their own).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import itemgetter
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -39,8 +41,8 @@ from sqlalchemy.engine import Connection
 
 from otseam.analysis.roles import assign_roles
 from otseam.analysis.vendors import mac_vendor
-from otseam.store.bulk import bulk_rows
-from otseam.store.schema import bindings, hosts, identities, protocol_roles, stations
+from otseam.store.bulk import bulk_rows, page_cache
+from otseam.store.schema import bindings, hosts, identities, stations
 
 __all__ = ["GATEWAY_MIN_IPS", "rebuild_assets"]
 
@@ -70,6 +72,11 @@ class _Asset:
 
 def rebuild_assets(conn: Connection) -> int:
     """Recompute the asset tables from the facts; returns the asset count."""
+    with page_cache(conn):
+        return _rebuild(conn)
+
+
+def _rebuild(conn: Connection) -> int:
     found = _from_macs(conn)
     by_ip = {ip: asset for asset in found.values() for ip in asset.ips}
     query = select(hosts.c.ip, hosts.c.first_seen, hosts.c.last_seen)
@@ -82,10 +89,10 @@ def rebuild_assets(conn: Connection) -> int:
             by_ip[ip] = asset
     by_address = {**by_ip, **{mac: a for a in found.values() for mac in a.macs}}
     _attach_identities(conn, by_address)
-    links = _protocol_links(conn, by_address)
-    _assign_roles(conn, found, by_address, links)
+    _assign_roles(conn, found, by_address)
     ids = _write_assets(conn, found)
-    _write_links(conn, found, ids, links)
+    _write_addresses(conn, found, ids)
+    _write_protocols(conn)
     return len(found)
 
 
@@ -128,31 +135,24 @@ def _is_group_address(ip: str) -> bool:
 
 
 def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
-    query = select(
-        identities.c.address, identities.c.attribute, identities.c.value, identities.c.last_seen
-    )
+    c = identities.c
+    query = select(c.address, c.attribute, c.value, c.last_seen).where(c.attribute.in_(FIELDS))
     for address, attribute, value, last in bulk_rows(conn, query):
         asset = by_address.get(address)
-        if asset is None:
-            continue
-        if attribute in FIELDS:
+        if asset is not None:
             current = asset.values.get(attribute)
             if current is None or current[0] < last:
                 asset.values[attribute] = (last, value)
 
 
 def _assign_roles(
-    conn: Connection,
-    found: dict[str, _Asset],
-    by_address: dict[str, _Asset],
-    links: dict[tuple[str, str, str], str],
+    conn: Connection, found: dict[str, _Asset], by_address: dict[str, _Asset]
 ) -> None:
     """Role and evidence from ``otseam.analysis.roles`` (rule 6)."""
     gateways = {a.key: a.carried_ips for a in found.values() if a.is_gateway}
     asset_of = {address: asset.key for address, asset in by_address.items()}
-    for key, verdict in assign_roles(conn, asset_of, gateways, links).items():
-        if key in found:
-            found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
+    for key, verdict in assign_roles(conn, asset_of, gateways).items():
+        found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
 
 
 ASSET_COLUMNS: Final = (
@@ -190,32 +190,7 @@ def _keys_to_ids(conn: Connection) -> dict[str, int]:
     return {str(key): int(i) for key, i in conn.exec_driver_sql("SELECT key, id FROM assets")}
 
 
-def _protocol_links(
-    conn: Connection, by_address: dict[str, _Asset]
-) -> dict[tuple[str, str, str], str]:
-    """(asset key, protocol, server or client) -> the best evidence seen."""
-    links: dict[tuple[str, str, str], str] = {}
-    query = select(
-        protocol_roles.c.address,
-        protocol_roles.c.protocol,
-        protocol_roles.c.role,
-        protocol_roles.c.evidence,
-    )
-    for address, protocol, role, evidence in bulk_rows(conn, query):
-        asset = by_address.get(address)
-        if asset is not None:
-            link = (asset.key, protocol, role)
-            if links.get(link) != "semantics":
-                links[link] = evidence
-    return links
-
-
-def _write_links(
-    conn: Connection,
-    found: dict[str, _Asset],
-    ids: dict[str, int],
-    links: dict[tuple[str, str, str], str],
-) -> None:
+def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, int]) -> None:
     _executemany(
         conn,
         "INSERT INTO asset_addresses (kind, value, asset_id) VALUES ({params})",
@@ -227,13 +202,18 @@ def _write_links(
             for value in values
         ),
     )
-    _executemany(
-        conn,
-        "INSERT INTO asset_protocols (asset_id, protocol, role, evidence) VALUES ({params})",
-        4,
-        # by asset id: the (asset_id, ...) index takes near-appends, and one
-        # integer key sorts far quicker than whole tuples
-        sorted(((ids[k], p, r, e) for (k, p, r), e in links.items()), key=itemgetter(0)),
+
+
+def _write_protocols(conn: Connection) -> None:
+    """Rule 4: every protocol role of an asset's addresses, the best evidence
+    per (asset, protocol, server or client): "semantics" > "port", so the
+    greatest. Grouped in the order of the (asset_id, protocol, role) index."""
+    conn.exec_driver_sql(
+        "INSERT INTO asset_protocols (asset_id, protocol, role, evidence)"
+        " SELECT a.asset_id, r.protocol, r.role, MAX(r.evidence)"
+        " FROM asset_addresses a JOIN protocol_roles r ON r.address = a.value"
+        " GROUP BY a.asset_id, r.protocol, r.role"
+        " ORDER BY a.asset_id, r.protocol, r.role"
     )
 
 

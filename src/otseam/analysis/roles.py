@@ -17,8 +17,7 @@ the order is the precedence (docs/roles.md):
 
 Nothing matching means ``unknown``: a role is never guessed. The rules are
 pure functions of ``AssetFacts``; ``assign_roles`` loads the facts for all
-assets with one query per facts table (no per-asset query; the protocol
-roles come from the asset builder, which reads them anyway), so a rebuild
+assets with one query per facts table (no per-asset query), so a rebuild
 stays quick with 125,000 assets and a million protocol roles.
 """
 
@@ -34,7 +33,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from otseam.store.bulk import bulk_rows
-from otseam.store.schema import conversations, identities, operations, stations
+from otseam.store.schema import conversations, identities, operations, protocol_roles, stations
 
 __all__ = [
     "RULES",
@@ -278,8 +277,10 @@ def engineered_controller(facts: AssetFacts) -> Verdict | None:
 
 def _field_server(facts: AssetFacts, evidence: str, rule: str) -> Verdict | None:
     served = {p: e for p, e in facts.served.items() if e == evidence and p in FIELD_ROLE}
-    if evidence == "semantics":
+    if evidence == "semantics" and facts.publishes:
         served |= dict.fromkeys(facts.publishes & FIELD_ROLE.keys(), "semantics")
+    if not served:
+        return None
     if facts.identity.get("device_type"):  # a CIP device type that is no PLC: not a guess
         served = {p: e for p, e in served.items() if p not in {"enip", "cip"}}
     if not served:
@@ -307,6 +308,8 @@ def field_server(facts: AssetFacts) -> Verdict | None:
 
 def opc_server(facts: AssetFacts) -> Verdict | None:
     """Serves OPC UA (a dissector saw it answer)."""
+    if OPC_PROTOCOLS.isdisjoint(facts.served):
+        return None
     served = {p: e for p, e in facts.served.items() if p in OPC_PROTOCOLS and e == "semantics"}
     if not served:
         return None
@@ -322,6 +325,8 @@ def opc_server(facts: AssetFacts) -> Verdict | None:
 
 def telecontrol_master(facts: AssetFacts) -> Verdict | None:
     """The master of a telecontrol protocol (DNP3 master, IEC 104 controlling station)."""
+    if TELECONTROL_MASTER.keys().isdisjoint(facts.used):
+        return None
     used = sorted(p for p in TELECONTROL_MASTER if facts.used.get(p) == "semantics")
     if not used:
         return None
@@ -335,7 +340,9 @@ def telecontrol_master(facts: AssetFacts) -> Verdict | None:
 
 def field_poller(facts: AssetFacts) -> Verdict | None:
     """Reads and writes field devices over industrial protocols: HMI, or SCADA when many."""
-    protocols = [p for p in FIELD_ROLE if facts.used.get(p) == "semantics"]
+    if not facts.sent:
+        return None
+    protocols = [p for p, e in facts.used.items() if e == "semantics" and p in FIELD_ROLE]
     devices = _peers(facts.sent, protocols, NOT_POLLING)
     if len(devices) < HMI_MIN_DEVICES:
         return None
@@ -356,6 +363,8 @@ def field_server_port(facts: AssetFacts) -> Verdict | None:
 
 def opc_server_port(facts: AssetFacts) -> Verdict | None:
     """Answers on the OPC UA port; no dissector confirmed it."""
+    if OPC_PROTOCOLS.isdisjoint(facts.served):
+        return None
     served = sorted(p for p in facts.served if p in OPC_PROTOCOLS)
     if not served:
         return None
@@ -377,6 +386,8 @@ def historian_port(facts: AssetFacts) -> Verdict | None:
 
 def jump_host(facts: AssetFacts) -> Verdict | None:
     """Accepts remote sessions and opens remote sessions onwards."""
+    if REMOTE_ACCESS.isdisjoint(facts.served) or REMOTE_ACCESS.isdisjoint(facts.used):
+        return None
     accepts = sorted(REMOTE_ACCESS & facts.served.keys())
     opens = sorted(REMOTE_ACCESS & facts.used.keys())
     if not accepts or not opens:
@@ -400,12 +411,13 @@ def it_server(facts: AssetFacts) -> Verdict | None:
 
 def it_workstation(facts: AssetFacts) -> Verdict | None:
     """Uses IT services as a client, serves nothing, reads no field device."""
+    if not facts.served.keys() <= BACKGROUND or _field_client(facts):
+        return None
     used = {p: e for p, e in facts.used.items() if p not in BACKGROUND}
     it_used = {p: e for p, e in used.items() if p in IT_SERVICES}
-    tried = {p: e for p, e in used.items() if p not in IT_SERVICES}
-    served = facts.served.keys() - BACKGROUND
-    if not it_used or served or _field_client(facts):
+    if not it_used:
         return None
+    tried = {p: e for p, e in used.items() if p not in IT_SERVICES}
     text = f"uses IT services as a client: {_listing(it_used)}; serves nothing"
     if tried:
         text += f"; also tried {_listing(tried)} without a decoded exchange"
@@ -455,27 +467,41 @@ def assign_roles(
     conn: Connection,
     asset_of: Mapping[str, str],
     gateways: Mapping[str, int],
-    protocols: Mapping[tuple[str, str, str], str],
+    protocols: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, Verdict]:
     """A verdict for every asset key in ``asset_of`` (address -> asset key).
 
     ``gateways`` maps a gateway asset's key to how many IP addresses its MAC
     carries; ``protocols`` maps (asset key, protocol, server or client) to
-    the best evidence, as the asset builder already read it from the
-    protocol roles (read once: it is the biggest facts table).
+    the best evidence; without it they are read from the protocol roles.
     """
     facts: dict[str, AssetFacts] = {key: AssetFacts() for key in asset_of.values()}
     for key, n in gateways.items():
         if key in facts:
             facts[key].gateway_ips = n
-    for (key, protocol, role), evidence in protocols.items():
-        if key in facts:
-            (facts[key].served if role == "server" else facts[key].used)[protocol] = evidence
+    if protocols is None:
+        _load_protocol_roles(conn, {address: facts[key] for address, key in asset_of.items()})
+    else:
+        for (key, protocol, role), evidence in protocols.items():
+            if key in facts:
+                (facts[key].served if role == "server" else facts[key].used)[protocol] = evidence
     _load_operations(conn, asset_of, facts)
     _load_identities(conn, asset_of, facts)
     _load_publishers(conn, asset_of, facts)
     _load_historian_ports(conn, asset_of, facts)
     return {key: classify(asset) for key, asset in facts.items()}
+
+
+def _load_protocol_roles(conn: Connection, facts_of: Mapping[str, AssetFacts]) -> None:
+    """``served``/``used`` of each asset from its addresses' protocol roles."""
+    c = protocol_roles.c
+    query = select(c.address, c.protocol, c.role, c.evidence)
+    for address, protocol, role, evidence in bulk_rows(conn, query):
+        asset = facts_of.get(address)
+        if asset is not None:
+            side = asset.served if role == "server" else asset.used
+            if side.get(protocol) != "semantics":  # the better evidence wins
+                side[protocol] = evidence
 
 
 def _load_operations(
