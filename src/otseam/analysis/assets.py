@@ -52,7 +52,7 @@ BATCH: Final = 20_000
 FIELDS: Final = ("name", "vendor", "product", "model", "firmware", "serial")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Asset:
     key: str
     first_seen: int

@@ -122,7 +122,9 @@ IDENTITY_ATTRIBUTES: Final = (
     "device_type", "vendor", *NAME_ATTRIBUTES, *CAPABILITY_ATTRIBUTES, *SYS_OBJECT_ID_ATTRIBUTES,
 )  # fmt: skip
 
-Peers = dict[str, dict[str, set[str]]]  # protocol -> operation -> peer asset keys
+# protocol -> operation -> peer asset keys; a peer may repeat (the rules
+# count distinct peers), so a million operations cost lists, not sets
+Peers = dict[str, dict[str, list[str]]]
 
 
 @dataclass(slots=True)
@@ -508,19 +510,15 @@ def _load_operations(
     conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
 ) -> None:
     c = operations.c
-    query = select(c.src, c.dst, c.protocol, c.operation)  # sets drop the repeats
-    sent: defaultdict[tuple[str, str, str], set[str]] = defaultdict(set)
-    received: defaultdict[tuple[str, str, str], set[str]] = defaultdict(set)
+    query = select(c.src, c.dst, c.protocol, c.operation)
     for src, dst, protocol, operation in bulk_rows(conn, query):
         src_key, dst_key = asset_of.get(src), asset_of.get(dst)
         if src_key is not None:
-            sent[src_key, protocol, operation].add(dst_key or dst)
+            sent = facts[src_key].sent.setdefault(protocol, {})
+            sent.setdefault(operation, []).append(dst_key or dst)
         if dst_key is not None:
-            received[dst_key, protocol, operation].add(src_key or src)
-    for (key, protocol, operation), peers in sent.items():
-        facts[key].sent.setdefault(protocol, {})[operation] = peers
-    for (key, protocol, operation), peers in received.items():
-        facts[key].received.setdefault(protocol, {})[operation] = peers
+            received = facts[dst_key].received.setdefault(protocol, {})
+            received.setdefault(operation, []).append(src_key or src)
 
 
 def _load_identities(
