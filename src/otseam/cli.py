@@ -8,6 +8,7 @@ files, records or blocks were damaged or skipped; the rest was stored);
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -338,3 +339,17 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(EXIT_OK)
+    finally:
+        _leave_quickly()
+
+
+def _leave_quickly() -> None:
+    """After a command: close the stores it opened, then freeze what is left
+    so that the interpreter's exit skips its last collection over every
+    imported module and object (70 ms of a one-second ingest). The stores
+    are closed first: frozen, their connections would never be finalized and
+    SQLite's write-ahead log would stay beside the file."""
+    database = sys.modules.get("otseam.store.database")
+    if database is not None:
+        database.close_stores()
+    gc.freeze()

@@ -183,6 +183,8 @@ def test_every_command_uses_the_store_given_by_db(name: str, corpus: Path, tmp_p
     done = _run(work, *name.split(), *args, "--db", db, env={"OTSEAM_DB": str(tmp_path / "env.db")})
 
     assert done.returncode == 0, done.stderr
+    # the command closed the store as it left: SQLite folded its log into the file
+    assert not Path(f"{db}-wal").exists()
     check(db, done.stdout)
     assert not (work / "otseam.db").exists()
     assert not (tmp_path / "env.db").exists()  # --db wins over $OTSEAM_DB

@@ -4,12 +4,15 @@
 Engine whose schema is at ``SCHEMA_REVISION``, migrating with Alembic when
 the database is new or older. SQLite runs in WAL mode; every ingest of one
 capture is one transaction, so an interrupted ingest leaves the store as it
-was.
+was. ``close_stores`` closes every store opened so far (a SQLite store folds
+its write-ahead log into the file as its last connection closes).
 """
 
 from __future__ import annotations
 
 import os
+import weakref
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,10 +23,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from otseam.errors import StoreError
 from otseam.store.schema import SCHEMA_REVISION, metadata
 
-__all__ = ["DEFAULT_DB", "database_url", "describe_error", "open_store"]
+__all__ = ["DEFAULT_DB", "close_stores", "database_url", "describe_error", "open_store"]
 
 DEFAULT_DB: Final = "otseam.db"
 MIGRATIONS: Final = Path(__file__).parent / "migrations"
+_OPENED: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def database_url(target: str | None) -> str:
@@ -60,7 +64,15 @@ def open_store(target: str | None = None) -> Engine:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(f"cannot open database {shown}: {describe_error(exc)}; {hint}") from exc
+    _OPENED.add(engine)
     return engine
+
+
+def close_stores() -> None:
+    """Close the connections of every store opened and still referenced."""
+    for engine in list(_OPENED):
+        with suppress(SQLAlchemyError):  # leaving anyway: a failed close is no news
+            engine.dispose()
 
 
 def describe_error(exc: BaseException) -> str:
