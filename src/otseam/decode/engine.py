@@ -27,7 +27,7 @@ from typing import Final
 import numpy as np
 
 from otseam.decode import _framewalk
-from otseam.decode.addresses import address_ids, ip_text, mac_text
+from otseam.decode.addresses import ip_text, mac_text
 from otseam.decode.anchors import key_masks
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
 from otseam.decode.reassembly import TcpStream
@@ -354,16 +354,12 @@ class FrameDecoder:
         src = np.empty(len(owners), dtype=np.int64)
         dst = np.empty(len(owners), dtype=np.int64)
         ip = dirs < 2
-        conv = facts.conversations
+        a_ids, b_ids, texts = facts.endpoints()
         at = owners[ip]
-        forward = (dirs[ip] == 0)[:, None]
-        a, b = conv["a"][at], conv["b"][at]  # columns, not whole rows
-        family = conv["family"][at]
-        ids, names = address_ids(
-            np.concatenate([family, family]),
-            np.concatenate([np.where(forward, a, b), np.where(forward, b, a)]),
-        )
-        src[ip], dst[ip] = ids[: len(at)], ids[len(at) :]
+        forward = dirs[ip] == 0
+        src[ip] = np.where(forward, a_ids[at], b_ids[at])
+        dst[ip] = np.where(forward, b_ids[at], a_ids[at])
+        names: list[str] = texts.tolist()
         if (~ip).any():
             macs, inverse = np.unique(facts.stations["mac"][owners[~ip]], return_inverse=True)
             src[~ip] = len(names) + inverse.ravel()

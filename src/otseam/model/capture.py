@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from otseam.decode.addresses import address_ids
 from otseam.sources.problems import Problem
 
 __all__ = ["SLOTS", "TABLES", "Block", "CaptureFacts", "Counted"]
@@ -128,10 +129,24 @@ class CaptureFacts:
         default_factory=lambda: {t: {} for t in TABLES}
     )
     problems: list[Problem] = field(default_factory=list)
+    _endpoints: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @property
     def packets(self) -> int:
         return self.counters.get("packets", 0)
+
+    def endpoints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each conversation's side a and side b as indexes into one object
+        array of address texts (the third): every address formatted once,
+        for the decoder's observation rows and the store's conversations."""
+        if self._endpoints is None:
+            conv, n = self.conversations, len(self.conversations)
+            family = np.concatenate([conv["family"], conv["family"]])
+            ids, texts = address_ids(family, np.concatenate([conv["a"], conv["b"]]))
+            self._endpoints = (ids[:n], ids[n:], np.array(texts, dtype=object))
+        return self._endpoints
 
     def rows(self, table: str, tail: tuple[Any, ...] = ()) -> Iterator[list[tuple[Any, ...]]]:
         """Batches of ``(*key, count, first_ns, last_ns, *tail)`` rows of a

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from otseam.decode.addresses import address_ids, address_text, macs_text
+from otseam.decode.addresses import address_text, macs_text
 from otseam.decode.layout import L2Kind
 from otseam.model.capture import CaptureFacts
 from otseam.protocols.catalog import REGISTRY
@@ -259,10 +259,7 @@ def _conversation_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
     conv = facts.conversations
     order = _index_order(conv)
     # every address and name made once; rows take the shared strings by index
-    family = np.concatenate([conv["family"], conv["family"]])
-    ids, texts = address_ids(family, np.concatenate([conv["a"], conv["b"]]))
-    names = np.array(texts, dtype=object)
-    a_ids, b_ids = ids[: len(conv)], ids[len(conv) :]
+    a_ids, b_ids, names = facts.endpoints()
     transports = np.array([TRANSPORTS.get(p, f"ip-{p}") for p in range(256)], dtype=object)
     apps = np.array([facts.app_names.get(a) for a in range(256)], dtype=object)
     initiators = np.array([None, "a", "b"], dtype=object)
