@@ -64,6 +64,7 @@ __all__ = [
     "sll",
     "sll2",
     "tcp",
+    "tcp_conversation",
     "udp",
 ]
 
@@ -447,6 +448,32 @@ def pcap(
     """A whole classic pcap file."""
     records = b"".join(pcap_record(p, big_endian, nano) for p in packets)
     return pcap_header(linktype, big_endian, nano, snaplen) + records
+
+
+def tcp_conversation(
+    client: str,
+    server: str,
+    server_port: int,
+    flows: Sequence[tuple[bool, bytes]],
+    cut: int = 0,
+) -> bytes:
+    """An Ethernet pcap of one TCP conversation without its handshake:
+    ``(to_server, payload)`` segments in order, from client port 49152, one
+    per second; ``cut`` splits every payload longer than it in two segments."""
+    seq = {True: 1000, False: 5000}
+    packets: list[Packet] = []
+    for to_server, payload in flows:
+        pieces = [payload[:cut], payload[cut:]] if cut and len(payload) > cut else [payload]
+        for piece in pieces:
+            src, dst = (client, server) if to_server else (server, client)
+            sport, dport = (49152, server_port) if to_server else (server_port, 49152)
+            segment = tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, piece, seq=seq[to_server])
+            seq[to_server] += len(piece)
+            frame = ethernet(
+                "02:00:00:00:00:02", "02:00:00:00:00:01", Ethertype.IPV4, ipv4(src, dst, segment)
+            )
+            packets.append(Packet(len(packets) * NS, frame))
+    return pcap(packets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,7 +316,10 @@ def test_sharing_by_content_changes_no_observation_on_the_corpus(
         except CaptureError:  # not a capture (README, damaged header): nothing to compare
             return {}
         tables = ("operations", "identities", "roles", "malformed")
-        return {t: {k: tuple(v[:3]) for k, v in getattr(facts, t).items()} for t in tables}
+        return {
+            t: {k: (v.count, v.first_ns, v.last_ns) for k, v in getattr(facts, t).items()}
+            for t in tables
+        }
 
     sources = [s for s in expand([str(corpus)]) if not isinstance(s, Problem)]
     shared = {s.name: observations(s) for s in sources}

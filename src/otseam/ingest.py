@@ -99,8 +99,7 @@ def _ingest_one(
 
     try:
         try:
-            facts = decode_capture(source, decoder, on_progress)
-            decoder.release()
+            facts = decode_capture(source, decoder, on_progress)  # frees the walker's tables
         except CaptureError as exc:
             return CaptureOutcome(
                 source.name,

@@ -33,7 +33,7 @@ from otseam.protocols.registry import ProtocolSpec, Registry
 from otseam.sources.capture import CaptureSource, decode_capture
 from otseam.store.database import open_store
 from otseam.store.schema import asset_addresses, assets, conversations
-from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
+from tests.capturegen import tcp_conversation
 from tests.walker_groups import decode_keeping_groups
 
 CLIENT, IED = "10.0.0.1", "10.0.0.2"
@@ -399,19 +399,8 @@ def response(service: bytes, invoke: bytes) -> bytes:
 
 def _conversation(tmp_path: Path, flows: list[tuple[bool, bytes]]) -> Path:
     """One TCP 102 conversation: (to the IED?, TPKT packet) in order."""
-    seq = {True: 1000, False: 5000}
-    frames = []
-    for to_ied, payload in flows:
-        src, dst = (CLIENT, IED) if to_ied else (IED, CLIENT)
-        sport, dport = (49152, 102) if to_ied else (102, 49152)
-        segment = tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, payload, seq=seq[to_ied])
-        seq[to_ied] += len(payload)
-        frame = ethernet(
-            "02:00:00:00:00:02", "02:00:00:00:00:01", Ethertype.IPV4, ipv4(src, dst, segment)
-        )
-        frames.append(Packet(len(frames) * NS, frame))
     path = tmp_path / "mms.pcap"
-    path.write_bytes(pcap(frames))
+    path.write_bytes(tcp_conversation(CLIENT, IED, 102, flows))
     return path
 
 

@@ -31,7 +31,17 @@ from otseam.model.observations import (
 )
 from otseam.protocols import s7comm
 from otseam.sources.capture import CaptureSource, decode_capture
-from tests.capturegen import NS, Ethertype, Packet, TcpFlag, ethernet, ipv4, pcap, tcp
+from tests.capturegen import (
+    NS,
+    Ethertype,
+    Packet,
+    TcpFlag,
+    ethernet,
+    ipv4,
+    pcap,
+    tcp,
+    tcp_conversation,
+)
 from tests.conftest import start_tcpdump
 from tests.walker_groups import decode_keeping_groups
 
@@ -227,21 +237,8 @@ def test_continuation_without_its_start_gives_no_identity() -> None:
 
 def _capture(tmp_path: Path, flows: list[tuple[bool, bytes]], cut: int = 0) -> Path:
     """A TCP 102 conversation; ``cut`` splits every PDU longer than it in two segments."""
-    seq = {True: 1000, False: 5000}
-    frames = []
-    for to_plc, payload in flows:
-        pieces = [payload[:cut], payload[cut:]] if cut and len(payload) > cut else [payload]
-        for piece in pieces:
-            src, dst = (CLIENT, PLC) if to_plc else (PLC, CLIENT)
-            sport, dport = (49152, 102) if to_plc else (102, 49152)
-            segment = tcp(sport, dport, TcpFlag.ACK | TcpFlag.PSH, piece, seq=seq[to_plc])
-            seq[to_plc] += len(piece)
-            frame = ethernet(
-                "02:00:00:00:00:02", "02:00:00:00:00:01", Ethertype.IPV4, ipv4(src, dst, segment)
-            )
-            frames.append(Packet(len(frames) * NS, frame))
     path = tmp_path / "s7.pcap"
-    path.write_bytes(pcap(frames))
+    path.write_bytes(tcp_conversation(CLIENT, PLC, 102, flows, cut))
     return path
 
 

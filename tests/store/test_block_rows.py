@@ -39,7 +39,7 @@ def _facts() -> CaptureFacts:
     )  # fmt: skip
     # 10.0.0.1 -> 10.0.0.2 comes in two blocks and as a single
     facts.blocks["operations"] += [_block([0, 0], [1, 2], [5, 7]), _block([0], [1], [3])]
-    facts.singles["operations"][("10.0.0.1", "10.0.0.2", *WRITE)] = Counted.of(1, 50, 250)
+    facts.singles["operations"][("10.0.0.1", "10.0.0.2", *WRITE)] = Counted(1, 50, 250)
     facts.blocks["malformed"] += [_block([2], [0], [4], raw=b"\x01\x02")]
     return facts
 
@@ -66,7 +66,7 @@ def test_keys_seen_twice_in_one_capture_add_up(store: StoreTarget) -> None:
 
 def test_the_merged_view_matches_what_is_stored() -> None:
     merged = _facts().operations
-    assert {k[:2]: v[:3] for k, v in merged.items()} == {
+    assert {k[:2]: [v.count, v.first_ns, v.last_ns] for k, v in merged.items()} == {
         ("10.0.0.1", "10.0.0.2"): [9, 50, 250],
         ("10.0.0.1", "10.0.0.3"): [7, 101, 201],
     }

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from otseam.model.capture import SLOTS, TABLES, Block, CaptureFacts, Counted
+from otseam.model.capture import SLOTS, TABLES, Block, CaptureFacts, tally
 from otseam.model.observations import Identity, Observation, Operation, ProtocolRole
 
 __all__ = ["DST", "SRC", "Entries", "Template", "count_once", "spread"]
@@ -152,12 +152,7 @@ def count_once(facts: CaptureFacts, obs: Observation, ts: int) -> None:
     """Add one observation made once, at ``ts``, with its real addresses (a
     reassembled stream's message)."""
     for table, key, raw in rows_of(obs):
-        counted = facts.singles[TABLES[table]]
-        found = counted.get(key)
-        if found is None:
-            counted[key] = Counted.of(1, ts, ts, raw)
-        else:
-            found.add(1, ts, ts)
+        tally(facts.singles[TABLES[table]], key, 1, ts, ts, raw)
 
 
 def _order(entry: np.ndarray, a: np.ndarray, b: np.ndarray, n_entries: int, n_names: int) -> Any:

@@ -23,49 +23,42 @@ import numpy as np
 from otseam.decode.addresses import address_ids
 from otseam.sources.problems import Problem
 
-__all__ = ["SLOTS", "TABLES", "Block", "CaptureFacts", "Counted"]
+__all__ = ["SLOTS", "TABLES", "Block", "CaptureFacts", "Counted", "tally"]
 
 TABLES: Final = ("operations", "identities", "roles", "malformed")
 SLOTS: Final = ("\x00slot0", "\x00slot1")  # where a block's key takes each row's addresses
 BATCH: Final = 20_000
 
 
-class Counted(list[Any]):
-    """How often, and over what time, one observation was made:
-    ``[count, first_ns, last_ns, raw]``.
+@dataclass(slots=True)
+class Counted:
+    """How often, and over what time, one observation was made."""
 
-    A list, so that the million of them a large capture makes are built at
-    C speed (``Counted(zip(counts, firsts, lasts, raws))``); the fields are
-    read by name."""
-
-    __slots__ = ()
-
-    @classmethod
-    def of(cls, count: int, first_ns: int, last_ns: int, raw: bytes = b"") -> Counted:
-        return cls((count, first_ns, last_ns, raw))
-
-    @property  # the observation count, not list.count (never used on these)
-    def count(self) -> int:  # type: ignore[override]
-        return int(self[0])
-
-    @property
-    def first_ns(self) -> int:
-        return int(self[1])
-
-    @property
-    def last_ns(self) -> int:
-        return int(self[2])
-
-    @property
-    def raw(self) -> bytes:
-        return bytes(self[3])
+    count: int
+    first_ns: int
+    last_ns: int
+    raw: bytes = b""
 
     def add(self, count: int, first_ns: int, last_ns: int) -> None:
-        self[0] += count
-        if first_ns < self[1]:
-            self[1] = first_ns
-        if last_ns > self[2]:
-            self[2] = last_ns
+        self.count += count
+        self.first_ns = min(self.first_ns, first_ns)
+        self.last_ns = max(self.last_ns, last_ns)
+
+
+def tally(
+    table: dict[tuple[Any, ...], Counted],
+    key: tuple[Any, ...],
+    count: int,
+    first_ns: int,
+    last_ns: int,
+    raw: bytes = b"",
+) -> None:
+    """Count an observation under ``key``: added to what is there, or new."""
+    found = table.get(key)
+    if found is None:
+        table[key] = Counted(count, first_ns, last_ns, raw)
+    else:
+        found.add(count, first_ns, last_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +154,7 @@ class CaptureFacts:
         singles = sorted(self.singles[table].items(), key=_first_field)
         for start in range(0, len(singles), BATCH):
             yield [
-                (*key, *c[:3], *tail, *((c.raw.hex(),) if hexed else ()))
+                (*key, c.count, c.first_ns, c.last_ns, *tail, *((c.raw.hex(),) if hexed else ()))
                 for key, c in singles[start : start + BATCH]
             ]
 
@@ -171,9 +164,9 @@ class CaptureFacts:
         for block in self.blocks[table]:
             for row in block.rows(0, len(block)):
                 count, first, last = row[-3:]
-                _add(merged, row[:-3], Counted.of(count, first, last, block.raw))
+                tally(merged, row[:-3], count, first, last, block.raw)
         for key, c in self.singles[table].items():
-            _add(merged, key, Counted.of(c.count, c.first_ns, c.last_ns, c.raw))
+            tally(merged, key, c.count, c.first_ns, c.last_ns, c.raw)
         return merged
 
     @property
@@ -191,14 +184,6 @@ class CaptureFacts:
     @property
     def malformed(self) -> dict[tuple[Any, ...], Counted]:
         return self.counted("malformed")
-
-
-def _add(table: dict[tuple[Any, ...], Counted], key: tuple[Any, ...], value: Counted) -> None:
-    found = table.get(key)
-    if found is None:
-        table[key] = value
-    else:
-        found.add(value.count, value.first_ns, value.last_ns)
 
 
 def _first_field(item: tuple[tuple[Any, ...], Counted]) -> Any:
