@@ -3,7 +3,8 @@
 Every conversation carries one request and one response whose first bytes
 look like the real protocol (Modbus read, COTP connect, ENIP RegisterSession,
 DNS query, Who-Is ...), so a dissector has something plausible to chew on.
-Checksums and CRCs inside these payloads are not meaningful.
+Where a dissector checks one (the DNP3 link CRCs), it is right; other
+checksums inside these payloads are not meaningful.
 """
 
 from __future__ import annotations
@@ -48,6 +49,27 @@ def _enip(command: int, data: bytes, session: int = 0) -> bytes:
         + bytes(4)  # options
         + data
     )
+
+
+def _dnp3_crc(data: bytes) -> bytes:
+    """CRC-16/DNP (reflected polynomial 0xA6BC, inverted), least significant byte first."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA6BC if crc & 1 else crc >> 1
+    return (~crc & 0xFFFF).to_bytes(2, "little")
+
+
+def _dnp3(control: int, dst: int, src: int, user_data: bytes) -> bytes:
+    """A DNP3 link frame: header and every 16-byte block of user data with its CRC."""
+    header = b"\x05\x64" + bytes([5 + len(user_data), control])
+    header += dst.to_bytes(2, "little") + src.to_bytes(2, "little")
+    frame = header + _dnp3_crc(header)
+    for start in range(0, len(user_data), 16):
+        block = user_data[start : start + 16]
+        frame += block + _dnp3_crc(block)
+    return frame
 
 
 def _tls_handshake(kind: int, length: int) -> bytes:
@@ -96,8 +118,8 @@ SERVICES: tuple[Service, ...] = (
         TCP,
         20000,
         0.05,
-        bytes.fromhex("05640bc4030004002ad8c0c1013c020600ff"),
-        bytes.fromhex("05640a44040003001f3dc0c181000055aa"),
+        _dnp3(0xC4, 3, 4, bytes.fromhex("c0c1013c0206")),  # read class 1
+        _dnp3(0x44, 4, 3, bytes.fromhex("c0c1810000")),  # its response, no IIN bits
     ),
     Service(
         "iec104", TCP, 2404, 0.05, bytes.fromhex("680407000000"), bytes.fromhex("68040b000000")
