@@ -10,6 +10,11 @@ and restores it afterwards, also when the work fails. The command line runs
 every command inside it (a command is one bounded job; its imports alone
 made the collector run for 50 ms); the library entry points ``ingest`` and
 ``analyse`` use it too, for callers other than the command line.
+
+``return_free_memory`` hands the pages the C allocator keeps free back to
+the system between two stages: after a million conversations are stored,
+the small objects that carried them are freed, but glibc keeps most of
+their pages (320 MiB), and the asset rebuild's own peak would stack on them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collector_paused"]
+__all__ = ["collector_paused", "return_free_memory"]
 
 
 @contextmanager
@@ -31,3 +36,13 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def return_free_memory() -> None:
+    """Give free heap pages back to the system (glibc ``malloc_trim``; a
+    no-op with another C library). About 2 ms."""
+    import ctypes  # only here: the command line does not need it otherwise
+
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from otseam.analysis.assets import rebuild_assets
-from otseam.collector import collector_paused
+from otseam.collector import collector_paused, return_free_memory
 from otseam.decode.engine import FrameDecoder
 from otseam.errors import CaptureError, StoreError
 from otseam.sources.capture import CaptureSource, decode_capture, expand
@@ -123,6 +123,7 @@ def _ingest_one(
                         progress.stage(f"storing {len(facts.conversations):,} conversations")
                     write_capture(conn, facts)
                     del facts  # stored: the rebuild reads the store, not these
+                    return_free_memory()  # ...and its peak does not stack on theirs
                     if progress is not None:
                         progress.stage("rebuilding assets")
                     rebuild_assets(conn)

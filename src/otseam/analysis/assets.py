@@ -22,16 +22,15 @@ Asset ids are stable: assets are matched by key on every rebuild. The
 rebuild reads only per-address tables (stations, bindings, hosts, protocol
 roles, identities, operations) and, of the conversations, only those on a
 historian port (one filtered scan), so it stays quick with a million
-conversations in the store. The asset protocols (rule 4) are one
-``INSERT ... SELECT`` joining the protocol roles to the asset addresses just
-written: the database merges and writes the million rows itself (the roles
-of rule 6 read the protocol roles on their own).
+conversations in the store. The asset protocols (rule 4) are the best
+evidence per protocol and side that the role rules of rule 6 read anyway
+(``AssetFacts.served``/``used``), written in the order of their unique index.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Final
@@ -39,7 +38,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from otseam.analysis.roles import assign_roles
+from otseam.analysis.roles import AssetFacts, classify, load_facts
 from otseam.analysis.vendors import mac_vendor
 from otseam.store.bulk import bulk_rows, page_cache
 from otseam.store.schema import bindings, hosts, identities, stations
@@ -89,10 +88,11 @@ def _rebuild(conn: Connection) -> int:
             by_ip[ip] = asset
     by_address = {**by_ip, **{mac: a for a in found.values() for mac in a.macs}}
     _attach_identities(conn, by_address)
-    _assign_roles(conn, found, by_address)
+    facts = _assign_roles(conn, found, by_address)
     ids = _write_assets(conn, found)
+    _write_protocols(conn, facts, ids)
+    del facts  # the largest part of the rebuild's memory
     _write_addresses(conn, found, ids)
-    _write_protocols(conn)
     return len(found)
 
 
@@ -147,12 +147,16 @@ def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
 
 def _assign_roles(
     conn: Connection, found: dict[str, _Asset], by_address: dict[str, _Asset]
-) -> None:
-    """Role and evidence from ``otseam.analysis.roles`` (rule 6)."""
+) -> dict[str, AssetFacts]:
+    """Role and evidence from ``otseam.analysis.roles`` (rule 6); returns
+    the facts they were decided on."""
     gateways = {a.key: a.carried_ips for a in found.values() if a.is_gateway}
     asset_of = {address: asset.key for address, asset in by_address.items()}
-    for key, verdict in assign_roles(conn, asset_of, gateways).items():
+    facts = load_facts(conn, asset_of, gateways)
+    for key, asset_facts in facts.items():
+        verdict = classify(asset_facts)
         found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
+    return facts
 
 
 ASSET_COLUMNS: Final = (
@@ -204,16 +208,26 @@ def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, 
     )
 
 
-def _write_protocols(conn: Connection) -> None:
-    """Rule 4: every protocol role of an asset's addresses, the best evidence
-    per (asset, protocol, server or client): "semantics" > "port", so the
-    greatest. Grouped in the order of the (asset_id, protocol, role) index."""
-    conn.exec_driver_sql(
-        "INSERT INTO asset_protocols (asset_id, protocol, role, evidence)"
-        " SELECT a.asset_id, r.protocol, r.role, MAX(r.evidence)"
-        " FROM asset_addresses a JOIN protocol_roles r ON r.address = a.value"
-        " GROUP BY a.asset_id, r.protocol, r.role"
-        " ORDER BY a.asset_id, r.protocol, r.role"
+def _write_protocols(conn: Connection, facts: dict[str, AssetFacts], ids: dict[str, int]) -> None:
+    """Rule 4: every protocol an asset serves or uses, with the best evidence
+    its addresses' protocol roles gave ("semantics" over "port"), in the
+    order of the (asset_id, protocol, role) index: B-tree appends."""
+
+    def rows() -> Iterator[tuple[int, str, str, str]]:
+        for asset_id, key in sorted((ids[key], key) for key in facts):
+            asset = facts[key]
+            yield from sorted(
+                [
+                    *((asset_id, p, "server", e) for p, e in asset.served.items()),
+                    *((asset_id, p, "client", e) for p, e in asset.used.items()),
+                ]
+            )
+
+    _executemany(
+        conn,
+        "INSERT INTO asset_protocols (asset_id, protocol, role, evidence) VALUES ({params})",
+        4,
+        rows(),
     )
 
 

@@ -27,6 +27,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -42,6 +43,7 @@ __all__ = [
     "Verdict",
     "assign_roles",
     "classify",
+    "load_facts",
 ]
 
 HMI_MIN_DEVICES: Final = 2
@@ -77,6 +79,9 @@ ENGINEERING_OPERATIONS: Final = frozenset(
     | {"firmware_update", "memory_reset"}
 )
 CONTROLLER_OPERATIONS: Final = ENGINEERING_OPERATIONS - {"firmware_update"}
+# the operations the rules read: of field and OPC protocols (peers polled
+# or polling), and engineering actions over any protocol
+RULE_PROTOCOLS: Final = frozenset(FIELD_ROLE) | OPC_PROTOCOLS
 NOT_POLLING: Final = frozenset({"identify", "session", "diagnostic", "unknown"})
 REMOTE_ACCESS: Final = frozenset({"ssh", "telnet", "rdp", "vnc", "teamviewer", "anydesk"})
 BACKGROUND: Final = frozenset(  # chatter every device sends: says nothing about a role
@@ -134,7 +139,8 @@ class AssetFacts:
 
     ``served``/``used``: protocol -> "semantics" or "port" (the better
     evidence seen); ``sent``/``received``: operations it asked of others /
-    others asked of it; ``identity``: attribute -> values, latest first;
+    others asked of it (as loaded: those of ``RULE_PROTOCOLS`` and
+    engineering operations, the ones rules read); ``identity``: attribute -> values, latest first;
     ``publishes``: layer-2 kinds it sent (goose, sv); ``historian_clients``:
     historian port -> how many clients sent to it there.
     """
@@ -145,7 +151,7 @@ class AssetFacts:
     used: dict[str, str] = field(default_factory=dict)
     sent: Peers = field(default_factory=dict)
     received: Peers = field(default_factory=dict)
-    publishes: set[str] = field(default_factory=set)
+    publishes: AbstractSet[str] = frozenset()  # a set each would cost 27 MiB per 125k assets
     historian_clients: dict[int, int] = field(default_factory=dict)
 
 
@@ -472,7 +478,21 @@ def assign_roles(
     gateways: Mapping[str, int],
     protocols: Mapping[tuple[str, str, str], str] | None = None,
 ) -> dict[str, Verdict]:
-    """A verdict for every asset key in ``asset_of`` (address -> asset key).
+    """A verdict for every asset key in ``asset_of`` (address -> asset key);
+    the arguments are those of ``load_facts``."""
+    return {
+        key: classify(asset)
+        for key, asset in load_facts(conn, asset_of, gateways, protocols).items()
+    }
+
+
+def load_facts(
+    conn: Connection,
+    asset_of: Mapping[str, str],
+    gateways: Mapping[str, int],
+    protocols: Mapping[tuple[str, str, str], str] | None = None,
+) -> dict[str, AssetFacts]:
+    """The facts of every asset key in ``asset_of`` (address -> asset key).
 
     ``gateways`` maps a gateway asset's key to how many IP addresses its MAC
     carries; ``protocols`` maps (asset key, protocol, server or client) to
@@ -492,7 +512,7 @@ def assign_roles(
     _load_identities(conn, asset_of, facts)
     _load_publishers(conn, asset_of, facts)
     _load_historian_ports(conn, asset_of, facts)
-    return {key: classify(asset) for key, asset in facts.items()}
+    return facts
 
 
 def _load_protocol_roles(conn: Connection, facts_of: Mapping[str, AssetFacts]) -> None:
@@ -513,16 +533,33 @@ def _load_operations(
     conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
 ) -> None:
     c = operations.c
-    query = select(c.src, c.dst, c.protocol, c.operation)
+    query = select(c.src, c.dst, c.protocol, c.operation).where(
+        or_(
+            c.protocol.in_(sorted(RULE_PROTOCOLS)),
+            c.operation.in_(sorted(ENGINEERING_OPERATIONS)),
+        )
+    )
     for src, dst, protocol, operation in bulk_rows(conn, query):
         src_key, dst_key = asset_of.get(src), asset_of.get(dst)
         protocol, operation = sys.intern(protocol), sys.intern(operation)  # as above
         if src_key is not None:
-            sent = facts[src_key].sent.setdefault(protocol, {})
-            sent.setdefault(operation, []).append(dst_key or dst)
+            _add_peer(facts[src_key].sent, protocol, operation, dst_key or dst)
         if dst_key is not None:
-            received = facts[dst_key].received.setdefault(protocol, {})
-            received.setdefault(operation, []).append(src_key or src)
+            _add_peer(facts[dst_key].received, protocol, operation, src_key or src)
+
+
+def _add_peer(ops: Peers, protocol: str, operation: str, peer: str) -> None:
+    """``peer`` under ``ops[protocol][operation]``; no empty dict or list is
+    made for a key already there (this runs for every operation row)."""
+    by_operation = ops.get(protocol)
+    if by_operation is None:
+        ops[protocol] = {operation: [peer]}
+        return
+    peers = by_operation.get(operation)
+    if peers is None:
+        by_operation[operation] = [peer]
+    else:
+        peers.append(peer)
 
 
 def _load_identities(
@@ -552,7 +589,9 @@ def _load_publishers(
     for mac, goose, sv in bulk_rows(conn, query):
         key = asset_of.get(mac)
         if key is not None:
-            facts[key].publishes |= {k for k, n in (("goose", goose), ("sv", sv)) if n}
+            facts[key].publishes = facts[key].publishes | {
+                k for k, n in (("goose", goose), ("sv", sv)) if n
+            }
 
 
 def _load_historian_ports(
