@@ -21,7 +21,7 @@ from typing import Any
 from conversation_capture import build_network, write_conversations
 from replay_capture import CorpusBlock, corpus_fingerprint, load_corpus, write_replay
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: DNP3 frames with right link CRCs
 
 
 @dataclass(frozen=True)
