@@ -103,7 +103,8 @@ def _from_macs(conn: Connection) -> dict[str, _Asset]:
     ):
         if int(mac[:2], 16) & 1:  # group (multicast/broadcast) addresses are no device
             continue
-        found[f"mac:{mac}"] = _Asset(f"mac:{mac}", first, last, macs=[mac])
+        key = f"mac:{mac}"  # one string for the dict and the asset
+        found[key] = _Asset(key, first, last, macs=[mac])
     sent: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for ip, mac, sources, packets in bulk_rows(
         conn, select(bindings.c.ip, bindings.c.mac, bindings.c.sources, bindings.c.packets)
@@ -210,18 +211,17 @@ def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, 
 
 def _write_protocols(conn: Connection, facts: dict[str, AssetFacts], ids: dict[str, int]) -> None:
     """Rule 4: every protocol an asset serves or uses, with the best evidence
-    its addresses' protocol roles gave ("semantics" over "port"), in the
-    order of the (asset_id, protocol, role) index: B-tree appends."""
+    its addresses' protocol roles gave ("semantics" over "port"). Assets go
+    in id order: the (asset_id, protocol, role) index takes near-appends
+    (the few rows of one asset need no order among them)."""
 
     def rows() -> Iterator[tuple[int, str, str, str]]:
         for asset_id, key in sorted((ids[key], key) for key in facts):
             asset = facts[key]
-            yield from sorted(
-                [
-                    *((asset_id, p, "server", e) for p, e in asset.served.items()),
-                    *((asset_id, p, "client", e) for p, e in asset.used.items()),
-                ]
-            )
+            for p, e in asset.served.items():
+                yield asset_id, p, "server", e
+            for p, e in asset.used.items():
+                yield asset_id, p, "client", e
 
     _executemany(
         conn,

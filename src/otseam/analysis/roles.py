@@ -254,13 +254,11 @@ def historian_identity(facts: AssetFacts) -> Verdict | None:
 
 
 def _operation_summary(ops: Peers, wanted: frozenset[str]) -> tuple[str, int] | None:
-    names = sorted({f"{o} ({p})" for p, by_op in ops.items() for o in by_op if o in wanted})
-    if not names:
+    found = [(p, o, peers) for p, by_op in ops.items() for o, peers in by_op.items() if o in wanted]
+    if not found:  # most assets: nothing to name or count
         return None
-    peers = {
-        peer for p, by_op in ops.items() for o, s in by_op.items() if o in wanted for peer in s
-    }
-    return ", ".join(names), len(peers)
+    names = sorted({f"{o} ({p})" for p, o, _ in found})
+    return ", ".join(names), len({peer for _, _, peers in found for peer in peers})
 
 
 def engineering_operations(facts: AssetFacts) -> Verdict | None:
