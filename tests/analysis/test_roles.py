@@ -36,8 +36,8 @@ def facts(**kwargs: Any) -> AssetFacts:
     return AssetFacts(**kwargs)
 
 
-def peers(protocol: str, operation: str, *keys: str) -> dict[str, dict[str, set[str]]]:
-    return {protocol: {operation: set(keys)}}
+def peers(protocol: str, operation: str, *keys: str) -> dict[tuple[str, str], list[str]]:
+    return {(protocol, operation): list(keys)}
 
 
 def decided(f: AssetFacts) -> tuple[str, str]:
@@ -116,7 +116,11 @@ def test_historian_named_by_its_identity_beats_its_web_server() -> None:
 
 
 def test_engineering_operations_make_an_engineering_workstation() -> None:
-    sent = {"s7comm": {"program_download": {"plc"}, "plc_stop": {"plc"}, "read": {"plc", "p2"}}}
+    sent = {
+        ("s7comm", "program_download"): ["plc"],
+        ("s7comm", "plc_stop"): ["plc"],
+        ("s7comm", "read"): ["plc", "p2"],
+    }
     verdict = classify(facts(sent=sent, used={"s7comm": "semantics"}))
     assert verdict == Verdict(
         "engineering_workstation",

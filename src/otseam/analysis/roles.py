@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Final
@@ -128,9 +128,10 @@ IDENTITY_ATTRIBUTES: Final = (
     "device_type", "vendor", *NAME_ATTRIBUTES, *CAPABILITY_ATTRIBUTES, *SYS_OBJECT_ID_ATTRIBUTES,
 )  # fmt: skip
 
-# protocol -> operation -> peer asset keys; a peer may repeat (the rules
-# count distinct peers), so a million operations cost lists, not sets
-Peers = dict[str, dict[str, list[str]]]
+# (protocol, operation) -> peer asset keys; a peer may repeat (the rules
+# count distinct peers), so a million operations cost lists, not sets, and
+# one dict per asset, not one per protocol
+Peers = dict[tuple[str, str], list[str]]
 
 
 @dataclass(slots=True)
@@ -181,12 +182,11 @@ def _listing(protocols: Mapping[str, str]) -> str:
     return ", ".join(parts)
 
 
-def _peers(ops: Peers, protocols: Iterable[str], skip: frozenset[str] = frozenset()) -> set[str]:
+def _peers(ops: Peers, protocols: Container[str], skip: frozenset[str] = frozenset()) -> set[str]:
     return {
         peer
-        for protocol in protocols
-        for operation, peers in ops.get(protocol, {}).items()
-        if operation not in skip
+        for (protocol, operation), peers in ops.items()
+        if protocol in protocols and operation not in skip
         for peer in peers
     }
 
@@ -254,7 +254,7 @@ def historian_identity(facts: AssetFacts) -> Verdict | None:
 
 
 def _operation_summary(ops: Peers, wanted: frozenset[str]) -> tuple[str, int] | None:
-    found = [(p, o, peers) for p, by_op in ops.items() for o, peers in by_op.items() if o in wanted]
+    found = [(p, o, peers) for (p, o), peers in ops.items() if o in wanted]
     if not found:  # most assets: nothing to name or count
         return None
     names = sorted({f"{o} ({p})" for p, o, _ in found})
@@ -537,25 +537,23 @@ def _load_operations(
             c.operation.in_(sorted(ENGINEERING_OPERATIONS)),
         )
     )
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one key tuple per pair, shared
     for src, dst, protocol, operation in bulk_rows(conn, query):
         src_key, dst_key = asset_of.get(src), asset_of.get(dst)
-        protocol, operation = sys.intern(protocol), sys.intern(operation)  # as above
+        pair = (protocol, operation)
+        pair = pairs.setdefault(pair, pair)
         if src_key is not None:
-            _add_peer(facts[src_key].sent, protocol, operation, dst_key or dst)
+            _add_peer(facts[src_key].sent, pair, dst_key or dst)
         if dst_key is not None:
-            _add_peer(facts[dst_key].received, protocol, operation, src_key or src)
+            _add_peer(facts[dst_key].received, pair, src_key or src)
 
 
-def _add_peer(ops: Peers, protocol: str, operation: str, peer: str) -> None:
-    """``peer`` under ``ops[protocol][operation]``; no empty dict or list is
-    made for a key already there (this runs for every operation row)."""
-    by_operation = ops.get(protocol)
-    if by_operation is None:
-        ops[protocol] = {operation: [peer]}
-        return
-    peers = by_operation.get(operation)
+def _add_peer(ops: Peers, pair: tuple[str, str], peer: str) -> None:
+    """``peer`` under ``ops[pair]``; no empty list is made for a pair
+    already there (this runs for every operation row)."""
+    peers = ops.get(pair)
     if peers is None:
-        by_operation[operation] = [peer]
+        ops[pair] = [peer]
     else:
         peers.append(peer)
 
