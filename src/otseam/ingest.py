@@ -9,7 +9,7 @@ store exactly as it was before that capture. A capture already in the store
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -99,7 +99,8 @@ def _ingest_one(
 
     try:
         try:
-            facts = decode_capture(source, decoder, on_progress)  # frees the walker's tables
+            stage = progress.stage if progress is not None else None
+            facts = decode_capture(source, decoder, on_progress, stage)  # frees the walker's tables
         except CaptureError as exc:
             return CaptureOutcome(
                 source.name,
@@ -124,9 +125,7 @@ def _ingest_one(
                     write_capture(conn, facts)
                     del facts  # stored: the rebuild reads the store, not these
                     return_free_memory()  # ...and its peak does not stack on theirs
-                    if progress is not None:
-                        progress.stage("rebuilding assets")
-                    rebuild_assets(conn)
+                    rebuild_assets(conn, _rebuild_steps(progress))
         except SQLAlchemyError as exc:
             reason = describe_error(exc)
             raise StoreError(
@@ -137,6 +136,13 @@ def _ingest_one(
     finally:
         if progress is not None:
             progress.finish(source.name)
+
+
+def _rebuild_steps(progress: IngestProgress | None) -> Callable[[str], None] | None:
+    """The asset rebuild's steps, as stages of the progress display."""
+    if progress is None:
+        return None
+    return lambda step: progress.stage(f"rebuilding assets: {step}")
 
 
 def _reason(exc: CaptureError, name: str) -> str:

@@ -30,7 +30,7 @@ evidence per protocol and side that the role rules of rule 6 read anyway
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Final
@@ -69,13 +69,20 @@ class _Asset:
         self.last_seen = max(self.last_seen, last)
 
 
-def rebuild_assets(conn: Connection) -> int:
-    """Recompute the asset tables from the facts; returns the asset count."""
+def rebuild_assets(conn: Connection, on_step: Callable[[str], None] | None = None) -> int:
+    """Recompute the asset tables from the facts; returns the asset count.
+    ``on_step`` is told what the rebuild does as each step starts (for a
+    progress display: with 125,000 assets each step takes seconds)."""
     with page_cache(conn):
-        return _rebuild(conn)
+        return _rebuild(conn, on_step or _quiet)
 
 
-def _rebuild(conn: Connection) -> int:
+def _quiet(step: str) -> None:
+    pass
+
+
+def _rebuild(conn: Connection, step: Callable[[str], None]) -> int:
+    step("grouping addresses into assets")
     found = _from_macs(conn)
     by_ip = {ip: asset for asset in found.values() for ip in asset.ips}
     query = select(hosts.c.ip, hosts.c.first_seen, hosts.c.last_seen)
@@ -87,8 +94,16 @@ def _rebuild(conn: Connection) -> int:
             found[asset.key] = asset
             by_ip[ip] = asset
     by_address = {**by_ip, **{mac: a for a in found.values() for mac in a.macs}}
+    del by_ip
     _attach_identities(conn, by_address)
-    facts = _assign_roles(conn, found, by_address)
+    step(f"reading what {len(found):,} assets did")
+    facts = _load_facts(conn, found, by_address)
+    del by_address
+    step("deciding roles")
+    for key, asset_facts in facts.items():
+        verdict = classify(asset_facts)
+        found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
+    step(f"writing {len(found):,} assets")
     ids = _write_assets(conn, found)
     _write_protocols(conn, facts, ids)
     del facts  # the largest part of the rebuild's memory
@@ -146,18 +161,13 @@ def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
                 asset.values[attribute] = (last, value)
 
 
-def _assign_roles(
+def _load_facts(
     conn: Connection, found: dict[str, _Asset], by_address: dict[str, _Asset]
 ) -> dict[str, AssetFacts]:
-    """Role and evidence from ``otseam.analysis.roles`` (rule 6); returns
-    the facts they were decided on."""
+    """What the role rules of ``otseam.analysis.roles`` decide on (rule 6)."""
     gateways = {a.key: a.carried_ips for a in found.values() if a.is_gateway}
     asset_of = {address: asset.key for address, asset in by_address.items()}
-    facts = load_facts(conn, asset_of, gateways)
-    for key, asset_facts in facts.items():
-        verdict = classify(asset_facts)
-        found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
-    return facts
+    return load_facts(conn, asset_of, gateways)
 
 
 ASSET_COLUMNS: Final = (

@@ -113,9 +113,14 @@ _SPECIAL: Final = {
 
 
 def decode_capture(
-    source: CaptureSource, decoder: FrameDecoder, on_progress: Callable[[int], None] | None = None
+    source: CaptureSource,
+    decoder: FrameDecoder,
+    on_progress: Callable[[int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> CaptureFacts:
-    """Read one capture completely into a fresh ``CaptureFacts``.
+    """Read one capture completely into a fresh ``CaptureFacts``;
+    ``on_progress`` is told the bytes read so far, ``on_stage`` when the read
+    is over and the decoder adds up what the messages said.
 
     Raises ``CaptureError`` when the file is not a capture at all, or when
     nothing of it could be read; damage inside a capture becomes ``Problem``
@@ -128,6 +133,8 @@ def decode_capture(
         stream.on_progress = on_progress
         problems = reader(stream, decoder)
         stream.drain()
+        if on_stage is not None:
+            on_stage("adding up what the messages said")
         facts = decoder.finish(
             name=source.name,
             content_hash=stream.content_hash(),
