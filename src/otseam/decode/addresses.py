@@ -34,7 +34,8 @@ def address_text(family: np.ndarray, raw: np.ndarray) -> np.ndarray:
 
 def address_ids(family: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """A number for every row of (family, 16-byte address) arrays, the same
-    for the same address, and the text of each number."""
+    for the same address, numbered in the order of (family, address), and
+    the text of each number."""
     if not len(family):
         return np.zeros(0, dtype=np.int64), []
     raw = np.ascontiguousarray(raw)
@@ -43,13 +44,12 @@ def address_ids(family: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, list[s
         uniq4, inverse = np.unique(keys, return_inverse=True)
         texts = [socket.inet_ntop(socket.AF_INET, u.to_bytes(4, "big")) for u in uniq4.tolist()]
         return inverse.ravel().astype(np.int64), texts
-    void = raw.view(np.dtype((np.void, 16))).ravel()
-    uniq, inverse = np.unique(void, return_inverse=True)
-    inverse = inverse.ravel()
-    fam_of = np.zeros(len(uniq), dtype=np.uint8)
-    fam_of[inverse] = family
-    texts = [ip_text(int(f), bytes(u)) for f, u in zip(fam_of, uniq, strict=True)]
-    return inverse.astype(np.int64), texts
+    # the family first: IPv6 a00:1:: has the bytes of IPv4 10.0.0.1 padded
+    keyed = np.empty((len(family), 17), dtype=np.uint8)
+    keyed[:, 0], keyed[:, 1:] = family, raw
+    uniq, inverse = np.unique(keyed.view(np.dtype((np.void, 17))).ravel(), return_inverse=True)
+    texts = [ip_text(key[0], key[1:]) for key in (bytes(u) for u in uniq)]
+    return inverse.ravel().astype(np.int64), texts
 
 
 def macs_text(macs: np.ndarray) -> np.ndarray:

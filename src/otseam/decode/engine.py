@@ -80,6 +80,7 @@ class FrameDecoder:
         self._group_template = array("I")
         self._single: list[tuple[Observation, int]] = []  # stream events, count 1 each
         self._shared: set[int] = set()  # templates that depend on the group key alone
+        self._groups = memoryview(b"")  # the walker's message groups, once released
 
     def collect(self, window: memoryview) -> None:
         """Dissect the messages the last walk found in ``window``."""
@@ -249,9 +250,11 @@ class FrameDecoder:
             ]
 
     def release(self) -> None:
-        """Free the walker's tables once they are copied out (``finish`` does,
+        """Free the walker's tables once they are taken out (``finish`` does,
         as soon as it has): the rest of the work does not need them (for a
-        million conversations they are a few hundred MiB)."""
+        million conversations they are a few hundred MiB). The message
+        groups are kept, taken over without a copy, for ``finish`` to add up."""
+        self._groups = self.walker.take_groups()
         self.walker.reset()
         self._streams.clear()
         self._by_content.clear()
@@ -276,23 +279,25 @@ class FrameDecoder:
             counters={c.name.lower(): counts[c.value] for c in Counter},
             first_ns=first_ns,
             last_ns=last_ns,
-            conversations=np.frombuffer(self.walker.conversations(), dtype=CONVERSATION),
-            bindings=np.frombuffer(self.walker.bindings(), dtype=BINDING),
-            stations=np.frombuffer(self.walker.stations(), dtype=STATION),
+            # taken out of the walker, not copied: the largest table at the peak
+            conversations=np.frombuffer(self.walker.take_conversations(), dtype=CONVERSATION),
+            bindings=np.frombuffer(self.walker.take_bindings(), dtype=BINDING),
+            stations=np.frombuffer(self.walker.take_stations(), dtype=STATION),
             app_names={i: s.name for i, s in enumerate(self.registry.specs, start=1)},
             problems=problems,
         )
-        rows = self._group_rows(np.frombuffer(self.walker.groups(), dtype=GROUP))
-        self.release()  # all copied out: the tables' memory goes before the spread needs its own
+        self.release()  # all taken out: the tables' memory goes before the spread needs its own
+        groups = np.frombuffer(self._groups, dtype=GROUP)
+        self._groups = memoryview(b"")
+        rows = self._group_rows(groups)
+        del groups
         if rows is not None:
             self._apply_templates(facts, *rows)
         for obs, ts in self._single:
             count_once(facts, obs, ts)
         if self._labels:
-            conversations = facts.conversations.copy()  # the walker's buffer is read-only
             owners = np.fromiter(self._labels, dtype=np.int64, count=len(self._labels))
-            conversations["app"][owners] = list(self._labels.values())
-            facts.conversations = conversations
+            facts.conversations["app"][owners] = list(self._labels.values())  # writable: taken
         return facts
 
     def _group_rows(
@@ -306,29 +311,34 @@ class FrameDecoder:
         known = np.frombuffer(self._group_template, dtype=np.uint32)[: len(groups)]
         from_python = known != NO_TEMPLATE
         templates[: len(known)][from_python] = known[from_python]
-        keep = templates != NO_TEMPLATE
-        groups, templates = groups[keep], templates[keep]
-        if not len(groups):
+        keep = np.flatnonzero(templates != NO_TEMPLATE)
+        if not len(keep):
             return None
         # One row per (owner, direction, template): groups differing only in
-        # digest but dissected alike are added up first.
-        packed = (
-            groups["owner"].astype(np.uint64) << np.uint64(32)
-            | groups["dir"].astype(np.uint64) << np.uint64(30)
-            | templates.astype(np.uint64)
-        )
+        # digest but dissected alike are added up first. Columns are read
+        # through indexes, never as a copy of whole 48-byte groups.
+        packed = groups["owner"][keep].astype(np.uint64)  # built in place
+        packed <<= np.uint64(32)
+        packed |= groups["dir"][keep].astype(np.uint64) << np.uint64(30)
+        packed |= templates[keep]
+        del templates
         order = np.argsort(packed, kind="stable")  # near sorted already: timsort runs
+        at = keep[order]  # each sorted row's group
+        del keep
         packed = packed[order]
+        del order
         starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
-        counts = (
-            np.add.reduceat(groups["count"][order], starts),
-            np.minimum.reduceat(groups["first_ns"][order], starts),
-            np.maximum.reduceat(groups["last_ns"][order], starts),
-        )
         rows = packed[starts]
-        owner = (rows >> np.uint64(32)).astype(np.int64)
+        del packed
+        owner = (rows >> np.uint64(32)).astype(np.uint32)  # 32-bit, as in the walker
         direction = ((rows >> np.uint64(30)) & np.uint64(3)).astype(np.uint8)
-        tpl = (rows & np.uint64(TEMPLATE_MASK)).astype(np.int64)
+        tpl = (rows & np.uint64(TEMPLATE_MASK)).astype(np.int32)
+        del rows
+        counts = (
+            np.add.reduceat(groups["count"][at], starts),
+            np.minimum.reduceat(groups["first_ns"][at], starts),
+            np.maximum.reduceat(groups["last_ns"][at], starts),
+        )
         return owner, direction, tpl, counts
 
     def _apply_templates(
@@ -351,8 +361,8 @@ class FrameDecoder:
     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Sender and receiver of each (owner, direction), as indexes into
         the returned address texts."""
-        src = np.empty(len(owners), dtype=np.int64)
-        dst = np.empty(len(owners), dtype=np.int64)
+        src = np.empty(len(owners), dtype=np.int32)  # ids of up to millions of addresses
+        dst = np.empty(len(owners), dtype=np.int32)
         ip = dirs < 2
         a_ids, b_ids, texts = facts.endpoints()
         at = owners[ip]

@@ -92,60 +92,58 @@ def spread(
     names: list[str],
 ) -> None:
     """Add the rows of groups with templates ``tpl``, sender and receiver ids
-    ``src``/``dst`` (indexes into ``names``) and (count, first, last)."""
-    expanded = _expand(entries, tpl, src, dst)
-    if expanded is None:
-        return
-    entry, a, b, row = expanded
-    del expanded  # each step's arrays go as the next ones come: memory stays low
-    order = _order(entry, a, b, len(entries.entries), len(names))
-    entry, a, b, row = entry[order], a[order], b[order], row[order]
-    new = np.ones(len(entry), dtype=bool)
-    new[1:] = (entry[1:] != entry[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    starts = np.flatnonzero(new)  # one facts row from each run of equal (entry, a, b)
-    count, first, last = (c[row] for c in counts)
-    total = np.add.reduceat(count, starts)
-    low = np.minimum.reduceat(first, starts)
-    high = np.maximum.reduceat(last, starts)
-    entry, a, b = entry[starts], a[starts], b[starts]
+    ``src``/``dst`` (indexes into ``names``) and (count, first, last).
+
+    One entry at a time, over the groups whose template has it: a million
+    groups times the few entries of each never exist at once."""
     texts = np.array([*names, ""], dtype=object)  # -1: no address
-    bounds = np.flatnonzero(np.r_[True, entry[1:] != entry[:-1], True])
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        item = entries.entries[int(entry[lo])]
+    by_template = np.argsort(tpl, kind="stable")
+    bounds = np.searchsorted(tpl, np.arange(len(entries.of_template) + 1), sorter=by_template)
+    holders: dict[int, list[tuple[int, tuple[str, ...]]]] = {}  # entry -> (template, fills)
+    for template, made in enumerate(entries.of_template):
+        for entry, fills in made:
+            holders.setdefault(entry, []).append((template, fills))
+    for entry in sorted(holders):
+        parts = [(by_template[bounds[t] : bounds[t + 1]], f) for t, f in holders[entry]]
+        row = np.concatenate([rows for rows, _ in parts])
+        if not len(row):
+            continue
+        a, b = (_slot(parts, k, src, dst) for k in range(len(SLOTS)))
+        # sorted by (slot 0, slot 1), as one 64-bit integer: ids fit in 32 bits
+        packed = (a + 1).astype(np.uint64) << np.uint64(32) | (b + 1).astype(np.uint64)
+        order = np.argsort(packed)  # any order within a run: sums, minima, maxima
+        packed = packed[order]
+        starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+        del packed
+        row, leads = row[order], order[starts]
+        del order
+        count, first, last = counts
+        item = entries.entries[entry]
         facts.blocks[TABLES[item.table]].append(
             Block(
                 item.key,
                 item.raw,
                 texts,
-                (a[lo:hi], b[lo:hi]),
-                total[lo:hi],
-                low[lo:hi],
-                high[lo:hi],
+                (a[leads], b[leads]),
+                np.add.reduceat(count[row], starts),
+                np.minimum.reduceat(first[row], starts),
+                np.maximum.reduceat(last[row], starts),
             )
         )
 
 
-def _expand(
-    entries: Entries, tpl: np.ndarray, src: np.ndarray, dst: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """One row per (group, entry of its template): the entry, the address id
-    in each of its slots (-1: none) and the group's row; None if no rows."""
-    made = [m for ids in entries.of_template for m in ids]
-    per_template = np.array([len(ids) for ids in entries.of_template], dtype=np.int64)
-    start = np.cumsum(per_template) - per_template
-    per_row = per_template[tpl]
-    row = np.repeat(np.arange(len(tpl)), per_row)
-    if not len(row):
-        return None
-    within = np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-    which = start[tpl[row]] + within  # index into made
-    entry = np.array([e for e, _ in made], dtype=np.int64)[which]
-    slots = []
-    for k in range(len(SLOTS)):
-        from_src = np.array([len(f) > k and f[k] == "src" for _, f in made])[which]
-        from_dst = np.array([len(f) > k and f[k] == "dst" for _, f in made])[which]
-        slots.append(np.where(from_src, src[row], np.where(from_dst, dst[row], -1)))
-    return entry, slots[0], slots[1], row
+def _slot(
+    parts: list[tuple[np.ndarray, tuple[str, ...]]], k: int, src: np.ndarray, dst: np.ndarray
+) -> np.ndarray:
+    """The address id in slot ``k`` of each group row of ``parts`` (rows
+    and the fills of their entry): the sender's, the receiver's, or -1."""
+    ids = {"src": src, "dst": dst}
+    return np.concatenate(
+        [
+            ids[fills[k]][rows] if len(fills) > k else np.full(len(rows), -1, dtype=np.int32)
+            for rows, fills in parts
+        ]
+    )
 
 
 def count_once(facts: CaptureFacts, obs: Observation, ts: int) -> None:
@@ -153,17 +151,3 @@ def count_once(facts: CaptureFacts, obs: Observation, ts: int) -> None:
     reassembled stream's message)."""
     for table, key, raw in rows_of(obs):
         tally(facts.singles[TABLES[table]], key, 1, ts, ts, raw)
-
-
-def _order(entry: np.ndarray, a: np.ndarray, b: np.ndarray, n_entries: int, n_names: int) -> Any:
-    """Row order by (entry, slot 0, slot 1): one 64-bit key when the ids
-    fit, which sorts several times faster than three."""
-    bits = (n_names + 1).bit_length()
-    if n_entries.bit_length() + 2 * bits <= 64:
-        packed = (
-            entry.astype(np.uint64) << np.uint64(2 * bits)
-            | (a + 1).astype(np.uint64) << np.uint64(bits)
-            | (b + 1).astype(np.uint64)
-        )
-        return np.argsort(packed, kind="stable")
-    return np.lexsort((b, a, entry))

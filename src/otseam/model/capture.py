@@ -138,6 +138,7 @@ class CaptureFacts:
             conv, n = self.conversations, len(self.conversations)
             family = np.concatenate([conv["family"], conv["family"]])
             ids, texts = address_ids(family, np.concatenate([conv["a"], conv["b"]]))
+            ids = ids.astype(np.int32)  # kept to the end of the store: half of 64-bit
             self._endpoints = (ids[:n], ids[n:], np.array(texts, dtype=object))
         return self._endpoints
 
