@@ -9,10 +9,12 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import func, select
 
 from otseam.ingest import ingest
 from otseam.progress import RichProgress
 from otseam.store.database import open_store
+from otseam.store.schema import metadata
 
 SAMPLE = Path(str(resources.files("otseam") / "data" / "sample")) / "plant.pcap"
 
@@ -41,16 +43,28 @@ def test_stages_follow_the_read(tmp_path: Path) -> None:
     engine = open_store(str(tmp_path / "store.db"))
     ingest([str(SAMPLE)], engine, recorder)
     # a capture this small is read in one window: no advance before the end
-    assert [call for call in recorder.calls if call[0] != "advance"] == [
-        ("start", SAMPLE.stat().st_size),
-        ("stage", "adding up what the messages said"),
-        ("stage", "storing 105 conversations"),
-        ("stage", "rebuilding assets: grouping addresses into assets"),
-        ("stage", "rebuilding assets: reading what 24 assets did"),
-        ("stage", "rebuilding assets: deciding roles"),
-        ("stage", "rebuilding assets: writing 24 assets"),
-        ("finish", str(SAMPLE)),
+    calls = [call for call in recorder.calls if call[0] != "advance"]
+    assert calls[0] == ("start", SAMPLE.stat().st_size)
+    assert calls[-1] == ("finish", str(SAMPLE))
+    stages = [str(text) for kind, text in calls if kind == "stage"]
+    store_steps = [s for s in stages if s.startswith("storing ") and ": " in s]
+    assert stages == [
+        "adding up what the messages said",
+        "storing 105 conversations",
+        *store_steps,
+        "rebuilding assets: grouping addresses into assets",
+        "rebuilding assets: reading what 24 assets did",
+        "rebuilding assets: deciding roles",
+        "rebuilding assets: writing 24 assets",
     ]
+    # a table whose rows have distinct keys (observation tables may repeat
+    # one, and the store adds it up): its last count is what the store holds
+    written = {s.split(":")[0].removeprefix("storing "): s for s in store_steps}
+    with engine.connect() as conn:
+        for table in ("conversations", "hosts", "bindings", "stations"):
+            rows = conn.execute(select(func.count()).select_from(metadata.tables[table]))
+            label = table.replace("_", " ")
+            assert written[label] == f"storing {label}: {rows.scalar_one():,} rows"
 
 
 def test_a_capture_already_stored_is_read_but_not_stored_again(tmp_path: Path) -> None:

@@ -122,7 +122,7 @@ def _ingest_one(
                 else:
                     if progress is not None:
                         progress.stage(f"storing {len(facts.conversations):,} conversations")
-                    write_capture(conn, facts)
+                    write_capture(conn, facts, _store_steps(progress))
                     del facts  # stored: the rebuild reads the store, not these
                     return_free_memory()  # ...and its peak does not stack on theirs
                     rebuild_assets(conn, _rebuild_steps(progress))
@@ -136,6 +136,18 @@ def _ingest_one(
     finally:
         if progress is not None:
             progress.finish(source.name)
+
+
+def _store_steps(progress: IngestProgress | None) -> Callable[[str, int], None] | None:
+    """Rows written per table, as stages of the progress display."""
+    if progress is None:
+        return None
+
+    def step(table: str, rows: int) -> None:
+        noun = "row" if rows == 1 else "rows"
+        progress.stage(f"storing {table.replace('_', ' ')}: {rows:,} {noun}")
+
+    return step
 
 
 def _rebuild_steps(progress: IngestProgress | None) -> Callable[[str], None] | None:

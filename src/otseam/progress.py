@@ -41,6 +41,7 @@ class RichProgress:
         self._task: TaskID | None = None
         self._started = 0.0
         self._drawn = 0.0
+        self._step = ""
 
     def start(self, name: str, size: int | None) -> None:
         label = name if len(name) <= 40 else "…" + name[-39:]
@@ -61,12 +62,18 @@ class RichProgress:
 
     def stage(self, text: str) -> None:
         """The read is done; show what the ingest does now (storing,
-        rebuilding assets), which takes a while on a large capture."""
+        rebuilding assets), which takes a while on a large capture. A new
+        step is drawn at once; a step's own counts (``step: n rows``) at
+        most every ``REFRESH_SECONDS``."""
         if self._task is None:
             return
+        step = text.split(":", 1)[0]
         self._progress.update(self._task, pps=text)
-        self._progress.refresh()
-        self._drawn = time.perf_counter()
+        now = time.perf_counter()
+        if step != self._step or now - self._drawn >= REFRESH_SECONDS:
+            self._progress.refresh()
+            self._drawn = now
+        self._step = step
 
     def finish(self, name: str) -> None:
         if self._task is not None:

@@ -12,7 +12,7 @@ The caller owns the transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from itertools import islice, repeat
@@ -40,8 +40,12 @@ def capture_known(conn: Connection, content_hash: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def write_capture(conn: Connection, facts: CaptureFacts) -> int:
-    """Record the capture and merge its facts; returns the capture id."""
+def write_capture(
+    conn: Connection, facts: CaptureFacts, on_rows: Callable[[str, int], None] | None = None
+) -> int:
+    """Record the capture and merge its facts; returns the capture id.
+    ``on_rows`` is told, after each batch, a table's name and how many of
+    its rows are written so far (for a progress display)."""
     result = conn.execute(
         captures.insert().values(
             content_hash=facts.content_hash,
@@ -57,7 +61,7 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
     )
-    merge = _Merge(conn)
+    merge = _Merge(conn, on_rows)
     merge.rows(
         "conversations",
         _conversation_columns(),
@@ -142,8 +146,9 @@ def write_capture(conn: Connection, facts: CaptureFacts) -> int:
 class _Merge:
     """Builds the dialect's upsert statement and feeds it batches of tuples."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, on_rows: Callable[[str, int], None] | None) -> None:
         self.conn = conn
+        self.on_rows = on_rows
         self.postgres = conn.dialect.name == "postgresql"
         self.param = "%s" if self.postgres else "?"
         self.low = "LEAST" if self.postgres else "min"
@@ -180,9 +185,13 @@ class _Merge:
             f"VALUES ({', '.join([self.param] * len(columns))}) "
             f"ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {', '.join(sets)}"
         )
+        done = 0
         for batch in batches:
             if batch:
                 self.conn.exec_driver_sql(sql, batch)
+                done += len(batch)
+                if self.on_rows is not None:
+                    self.on_rows(table, done)
 
     def counted(
         self, table: str, key_columns: Sequence[str], batches: Iterable[list[tuple[Any, ...]]]
