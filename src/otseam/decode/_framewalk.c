@@ -112,7 +112,14 @@ static int table_init(Table *t, size_t entry_size, size_t key_size)
     t->nslots = 2048;
     t->entries = calloc(t->capacity, entry_size);
     t->slots = calloc(t->nslots, sizeof(uint64_t));
-    return (t->entries && t->slots) ? 0 : -1;
+    if (t->entries && t->slots)
+        return 0;
+    /* both or neither: callers test ``entries`` alone */
+    free(t->entries);
+    free(t->slots);
+    t->entries = NULL;
+    t->slots = NULL;
+    return -1;
 }
 
 static void table_free(Table *t)
