@@ -103,6 +103,8 @@ def _rebuild(conn: Connection, step: Callable[[str], None]) -> int:
     for key, asset_facts in facts.items():
         verdict = classify(asset_facts)
         found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
+        # what is written next needs only served and used: the rest goes now
+        asset_facts.sent, asset_facts.received, asset_facts.identity = {}, {}, {}
     step(f"writing {len(found):,} assets")
     ids = _write_assets(conn, found)
     _write_protocols(conn, facts, ids)
