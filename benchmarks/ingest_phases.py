@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import otseam.ingest
+from otseam.collector import map_large_blocks
 from otseam.ingest import ingest
 from otseam.store.database import open_store
 
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("capture", type=Path)
     parser.add_argument("--db", help="store URL or path (default: a new temporary SQLite file)")
     args = parser.parse_args()
+    map_large_blocks()  # as the ingest command does
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_store(args.db or str(Path(tmp) / "phases.db"))
         clock = StageClock()

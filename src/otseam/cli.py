@@ -83,10 +83,12 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def ingest(paths: tuple[str, ...], db: str, strict: bool, quiet: bool) -> None:
     """Read captures (pcap, pcapng, gzip; files, directories, '-' for stdin)."""
+    from otseam.collector import map_large_blocks
     from otseam.ingest import ingest as run
     from otseam.progress import RichProgress
     from otseam.store.database import open_store
 
+    map_large_blocks()  # a million conversations' arrays go back to the system when freed
     engine = open_store(db)
     progress = RichProgress(err) if err.is_terminal and not quiet else None
     try:
