@@ -360,10 +360,11 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
-def _address_texts(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.ndarray:
-    """The address of side b (where ``on_b``) or side a of conversation ``rows``."""
-    a_ids, b_ids, texts = facts.endpoints()  # each address's text made once
-    return texts[np.where(on_b, b_ids[rows], a_ids[rows])]  # type: ignore[no-any-return]
+def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.ndarray:
+    """The endpoint id of side b (where ``on_b``) or side a of conversation
+    ``rows``: an index into the endpoint texts (each address's text made once)."""
+    a_ids, b_ids, _ = facts.endpoints()
+    return np.where(on_b, b_ids[rows], a_ids[rows])  # type: ignore[no-any-return]
 
 
 def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
@@ -391,7 +392,7 @@ def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     at[~on_b] = rows[0][first[~on_b]]
     at[on_b] = rows[1][first[on_b] - len(rows[0])]
     return zip(
-        _address_texts(facts, at, on_b).tolist(),
+        facts.endpoints()[2][_address_ids(facts, at, on_b)].tolist(),
         total.tolist(),
         size.tolist(),
         low.tolist(),
@@ -414,11 +415,21 @@ def _answered(conv: np.ndarray, initiator: np.ndarray) -> np.ndarray:
 def _role_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
     """Protocol roles: what dissectors said, and, for conversations they did
     not cover, server and client by the conversation's service port."""
-    said: dict[tuple[str, str], set[str]] = {}
+    _, _, texts = facts.endpoints()
+    endpoint_id = {text: i for i, text in enumerate(texts.tolist())}
+    # (protocol, role) -> which endpoint addresses a dissector gave it: a
+    # mask over endpoint ids (a million addresses in sets would be 37 MiB)
+    said: dict[tuple[str, str], np.ndarray] = {}
     for batch in facts.rows("roles", tail=("semantics",)):
         for address, protocol, role, *_ in batch:
-            said.setdefault((protocol, role), set()).add(address)
+            at = endpoint_id.get(address)  # MACs and other addresses: no port role
+            if at is not None:
+                mask = said.get((protocol, role))
+                if mask is None:
+                    mask = said[(protocol, role)] = np.zeros(len(texts), dtype=bool)
+                mask[at] = True
         yield batch
+    del endpoint_id
     conv = facts.conversations
     initiator = _initiator_codes(conv)
     rows = np.flatnonzero((conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator))
@@ -447,12 +458,12 @@ def _port_roles(
     keys: np.ndarray,
     on_b: np.ndarray,
     role: str,
-    said: dict[tuple[str, str], set[str]],
+    said: dict[tuple[str, str], np.ndarray],
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of ``role`` by port: conversation ``rows`` added up by their
     (address, app) ``keys``, the address on side b where ``on_b``; an
-    address the protocol's own semantics gave the role (``said``) is not
-    counted again."""
+    address the protocol's own semantics gave the role (``said``, masks
+    over endpoint ids) is not counted again."""
     conv = facts.conversations
     order, starts = _runs(keys)
     total = np.diff(np.r_[starts, len(order)])  # a conversation counts once
@@ -461,16 +472,17 @@ def _port_roles(
     high = np.maximum.reduceat(conv["last_ns"][rows][order], starts)
     del order, starts
     apps = conv["app"][rows[first]]
-    addresses = _address_texts(facts, rows[first], on_b[first])
+    ids = _address_ids(facts, rows[first], on_b[first])
     del first
     keep = np.ones(len(apps), dtype=bool)
     app_ids = {name: app for app, name in facts.app_names.items()}
     for (protocol, said_role), said_by in said.items():
         app_id = app_ids.get(protocol)
         if app_id is not None and (said_role == "server") == (role == "server"):
-            at = np.flatnonzero(apps == app_id)
-            keep[at] = [address not in said_by for address in addresses[at].tolist()]
-    addresses, apps = addresses[keep], apps[keep]
+            at = apps == app_id
+            keep[at] = ~said_by[ids[at]]
+    addresses, apps = facts.endpoints()[2][ids[keep]], apps[keep]
+    del ids
     total, low, high = total[keep], low[keep], high[keep]
     names = np.array([facts.app_names.get(a, f"unknown-{a}") for a in range(256)], dtype=object)
     for start in range(0, len(addresses), BATCH):
