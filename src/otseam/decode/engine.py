@@ -311,7 +311,7 @@ class FrameDecoder:
         known = np.frombuffer(self._group_template, dtype=np.uint32)[: len(groups)]
         from_python = known != NO_TEMPLATE
         templates[: len(known)][from_python] = known[from_python]
-        keep = np.flatnonzero(templates != NO_TEMPLATE)
+        keep = np.flatnonzero(templates != NO_TEMPLATE).astype(np.uint32)  # as the walker counts
         if not len(keep):
             return None
         # One row per (owner, direction, template): groups differing only in
