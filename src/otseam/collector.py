@@ -26,7 +26,7 @@ the asset rebuild's own peak would stack on them.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
 
@@ -50,9 +50,7 @@ def collector_paused() -> Iterator[None]:
 def return_free_memory() -> None:
     """Give free heap pages back to the system (glibc ``malloc_trim``; a
     no-op with another C library). About 2 ms."""
-    import ctypes  # only here: the command line does not need it otherwise
-
-    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -61,8 +59,15 @@ def map_large_blocks() -> None:
     """Allocations of ``LARGE_BLOCK`` bytes or more get their own mapping,
     from now on, for the whole process (glibc ``mallopt(M_MMAP_THRESHOLD)``;
     a no-op with another C library). For a command, not a library call."""
-    import ctypes
-
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    mallopt = _glibc("mallopt")
     if mallopt is not None:
         mallopt(-3, LARGE_BLOCK)  # -3: M_MMAP_THRESHOLD in glibc's malloc.h
+
+
+def _glibc(name: str) -> Callable[..., int] | None:
+    """A function of the C library the process runs on, if it has one by
+    that name (glibc's allocator controls; not in musl or on macOS)."""
+    import ctypes  # only here: the command line does not need it otherwise
+
+    function: Callable[..., int] | None = getattr(ctypes.CDLL(None), name, None)
+    return function

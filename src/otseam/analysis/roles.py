@@ -141,9 +141,10 @@ class AssetFacts:
     ``served``/``used``: protocol -> "semantics" or "port" (the better
     evidence seen); ``sent``/``received``: operations it asked of others /
     others asked of it (as loaded: those of ``RULE_PROTOCOLS`` and
-    engineering operations, the ones rules read); ``identity``: attribute -> values, latest first;
-    ``publishes``: layer-2 kinds it sent (goose, sv); ``historian_clients``:
-    historian port -> how many clients sent to it there.
+    engineering operations, the ones rules read); ``identity``: attribute
+    -> values, latest first; ``publishes``: layer-2 kinds it sent (goose,
+    sv); ``historian_clients``: historian port -> how many clients sent to
+    it there.
     """
 
     gateway_ips: int = 0

@@ -31,6 +31,7 @@ from otseam.decode.addresses import ip_text, mac_text
 from otseam.decode.anchors import key_masks
 from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
 from otseam.decode.reassembly import TcpStream
+from otseam.decode.runs import runs
 from otseam.decode.templates import DST, SRC, Entries, Template, count_once, spread
 from otseam.errors import DissectorError
 from otseam.model.capture import CaptureFacts
@@ -322,14 +323,11 @@ class FrameDecoder:
         packed |= groups["dir"][keep].astype(np.uint64) << np.uint64(30)
         packed |= templates[keep]
         del templates
-        order = np.argsort(packed, kind="stable")  # near sorted already: timsort runs
+        order, starts = runs(packed, stable=True)  # near sorted already
         at = keep[order]  # each sorted row's group
         del keep
-        packed = packed[order]
-        del order
-        starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
-        rows = packed[starts]
-        del packed
+        rows = packed[order[starts]]
+        del packed, order
         owner = (rows >> np.uint64(32)).astype(np.uint32)  # 32-bit, as in the walker
         direction = ((rows >> np.uint64(30)) & np.uint64(3)).astype(np.uint8)
         tpl = (rows & np.uint64(TEMPLATE_MASK)).astype(np.int32)

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from otseam.decode.runs import runs
 from otseam.model.capture import SLOTS, TABLES, Block, CaptureFacts, tally
 from otseam.model.observations import Identity, Observation, Operation, ProtocolRole
 
@@ -103,21 +104,17 @@ def spread(
     for template, made in enumerate(entries.of_template):
         for entry, fills in made:
             holders.setdefault(entry, []).append((template, fills))
+    count, first, last = counts
     for entry in sorted(holders):
         parts = [(by_template[bounds[t] : bounds[t + 1]], f) for t, f in holders[entry]]
         row = np.concatenate([rows for rows, _ in parts])
         if not len(row):
             continue
         a, b = (_slot(parts, k, src, dst) for k in range(len(SLOTS)))
-        # sorted by (slot 0, slot 1), as one 64-bit integer: ids fit in 32 bits
-        packed = (a + 1).astype(np.uint64) << np.uint64(32) | (b + 1).astype(np.uint64)
-        order = np.argsort(packed)  # any order within a run: sums, minima, maxima
-        packed = packed[order]
-        starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
-        del packed
+        # added up by (slot 0, slot 1), as one 64-bit integer: ids fit in 32 bits
+        order, starts = runs((a + 1).astype(np.uint64) << np.uint64(32) | (b + 1).astype(np.uint64))
         row, leads = row[order], order[starts]
         del order
-        count, first, last = counts
         item = entries.entries[entry]
         facts.blocks[TABLES[item.table]].append(
             Block(

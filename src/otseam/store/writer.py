@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from otseam.decode.addresses import address_text, macs_text
 from otseam.decode.layout import L2Kind
+from otseam.decode.runs import runs
 from otseam.model.capture import CaptureFacts
 from otseam.protocols.catalog import REGISTRY
 from otseam.store.schema import L2_KINDS, captures
@@ -351,15 +352,6 @@ def _endpoint_keys(facts: CaptureFacts) -> tuple[np.ndarray, np.ndarray]:
     return a_ids.astype(np.int64), b_ids.astype(np.int64)
 
 
-def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The order that sorts ``keys``, and where each run of equal keys
-    starts in it: the rows of a key are then added up with ``reduceat``."""
-    order = np.argsort(keys)  # any order within a run: sums, minima, maxima
-    ordered = keys[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    return order, starts
-
-
 def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.ndarray:
     """The endpoint id of side b (where ``on_b``) or side a of conversation
     ``rows``: an index into the endpoint texts (each address's text made once)."""
@@ -375,7 +367,7 @@ def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     if not sum(len(r) for r in rows):
         return iter(())
     keys = _endpoint_keys(facts)
-    order, starts = _runs(np.concatenate([k[r] for k, r in zip(keys, rows, strict=True)]))
+    order, starts = runs(np.concatenate([k[r] for k, r in zip(keys, rows, strict=True)]))
     del keys
 
     def added(reduce: np.ufunc, a_column: str, b_column: str) -> np.ndarray:
@@ -465,7 +457,7 @@ def _port_roles(
     address the protocol's own semantics gave the role (``said``, masks
     over endpoint ids) is not counted again."""
     conv = facts.conversations
-    order, starts = _runs(keys)
+    order, starts = runs(keys)
     total = np.diff(np.r_[starts, len(order)])  # a conversation counts once
     first = order[starts]  # one conversation of each key, for its address and app
     low = np.minimum.reduceat(conv["first_ns"][rows][order], starts)
