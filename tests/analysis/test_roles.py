@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from otseam.analysis.roles import RULES, AssetFacts, Verdict, assign_roles, classify
+from otseam.analysis.roles import RULES, AssetFacts, Peers, Verdict, assign_roles, classify
 from otseam.ingest import ingest
 from otseam.protocols.catalog import REGISTRY
 from otseam.store.database import open_store
@@ -36,8 +36,8 @@ def facts(**kwargs: Any) -> AssetFacts:
     return AssetFacts(**kwargs)
 
 
-def peers(protocol: str, operation: str, *keys: str) -> dict[tuple[str, str], list[str]]:
-    return {(protocol, operation): list(keys)}
+def peers(protocol: str, operation: str, *keys: str) -> Peers:
+    return Peers.of({(protocol, operation): keys})
 
 
 def decided(f: AssetFacts) -> tuple[str, str]:
@@ -121,7 +121,7 @@ def test_engineering_operations_make_an_engineering_workstation() -> None:
         ("s7comm", "plc_stop"): ["plc"],
         ("s7comm", "read"): ["plc", "p2"],
     }
-    verdict = classify(facts(sent=sent, used={"s7comm": "semantics"}))
+    verdict = classify(facts(sent=Peers.of(sent), used={"s7comm": "semantics"}))
     assert verdict == Verdict(
         "engineering_workstation",
         "engineering_operations",
@@ -331,10 +331,10 @@ def test_rules_are_ordered_by_tier() -> None:
     assert {tier for tier, _rule in RULES} == set(order)
 
 
-EVERY_TIER: dict[str, Callable[[AssetFacts], None]] = {
-    "identity": lambda f: f.identity.clear(),
-    "operations": lambda f: f.sent.clear(),
-    "protocol": lambda f: f.used.clear(),
+EVERY_TIER: dict[str, Callable[[AssetFacts], None]] = {  # facts are read-only: replaced
+    "identity": lambda f: setattr(f, "identity", {}),
+    "operations": lambda f: setattr(f, "sent", Peers([])),
+    "protocol": lambda f: setattr(f, "used", {}),
 }
 
 

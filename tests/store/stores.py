@@ -67,12 +67,14 @@ def ingest_into(db: str, *paths: Path | str) -> IngestReport:
 
 
 def dump_store(db: str) -> Dump:
-    """Every row of every table (ids included), in primary-key order."""
+    """Every row of every table and view (ids included), in primary-key
+    order (a view's: all its columns)."""
     engine = create_engine(database_url(db))
     try:
         with engine.connect() as conn:
             dump: Dump = {}
-            for name in sorted(inspect(conn).get_table_names()):
+            found = inspect(conn)
+            for name in sorted([*found.get_table_names(), *found.get_view_names()]):
                 table = Table(name, MetaData(), autoload_with=conn)
                 order = list(table.primary_key.columns) or list(table.columns)
                 rows = conn.execute(select(table).order_by(*order))

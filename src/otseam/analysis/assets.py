@@ -22,23 +22,23 @@ Asset ids are stable: assets are matched by key on every rebuild. The
 rebuild reads only per-address tables (stations, bindings, hosts, protocol
 roles, identities, operations) and, of the conversations, only those on a
 historian port (one filtered scan), so it stays quick with a million
-conversations in the store. The asset protocols (rule 4) are the best
-evidence per protocol and side that the role rules of rule 6 read anyway
-(``AssetFacts.served``/``used``), written in the order of their unique index.
+conversations in the store. The asset protocols (rule 4) are not written:
+they are a view over the asset addresses and the protocol roles
+(``otseam.store.schema.asset_protocols``), always in step with both.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from otseam.analysis.roles import AssetFacts, classify, load_facts
+from otseam.analysis.roles import classify, load_facts
 from otseam.analysis.vendors import mac_vendor
 from otseam.store.bulk import bulk_rows, page_cache
 from otseam.store.schema import bindings, hosts, identities, stations
@@ -62,7 +62,7 @@ class _Asset:
     carried_ips: int = 0
     role: str = "unknown"
     role_evidence: str = "no evidence yet"
-    values: dict[str, tuple[int, str]] = field(default_factory=dict)
+    values: dict[str, tuple[int, str]] | None = None  # most assets have none
 
     def widen(self, first: int, last: int) -> None:
         self.first_seen = min(self.first_seen, first)
@@ -93,22 +93,23 @@ def _rebuild(conn: Connection, step: Callable[[str], None]) -> int:
             asset = _Asset(f"ip:{ip}", first, last, ips=[ip])
             found[asset.key] = asset
             by_ip[ip] = asset
-    by_address = {**by_ip, **{mac: a for a in found.values() for mac in a.macs}}
+    # address -> asset key: the one map the rest reads (keys are shared strings)
+    asset_of = {address: a.key for address, a in by_ip.items()}
     del by_ip
-    _attach_identities(conn, by_address)
+    asset_of.update((mac, a.key) for a in found.values() for mac in a.macs)
+    _attach_identities(conn, found, asset_of)
     step(f"reading what {len(found):,} assets did")
-    facts = _load_facts(conn, found, by_address)
-    del by_address
+    gateways = {a.key: a.carried_ips for a in found.values() if a.is_gateway}
+    facts = load_facts(conn, asset_of, gateways)
+    del asset_of
     step("deciding roles")
-    for key, asset_facts in facts.items():
+    while facts:  # each asset's facts go once its role is decided
+        key, asset_facts = facts.popitem()
         verdict = classify(asset_facts)
         found[key].role, found[key].role_evidence = verdict.role, verdict.evidence
-        # what is written next needs only served and used: the rest goes now
-        asset_facts.sent, asset_facts.received, asset_facts.identity = {}, {}, {}
+    del facts
     step(f"writing {len(found):,} assets")
     ids = _write_assets(conn, found)
-    _write_protocols(conn, facts, ids)
-    del facts  # the largest part of the rebuild's memory
     _write_addresses(conn, found, ids)
     return len(found)
 
@@ -122,23 +123,23 @@ def _from_macs(conn: Connection) -> dict[str, _Asset]:
             continue
         key = f"mac:{mac}"  # one string for the dict and the asset
         found[key] = _Asset(key, first, last, macs=[mac])
-    sent: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for ip, mac, sources, packets in bulk_rows(
-        conn, select(bindings.c.ip, bindings.c.mac, bindings.c.sources, bindings.c.packets)
-    ):
-        old_sources, old_packets = sent[mac].get(ip, (0, 0))
-        sent[mac][ip] = (old_sources | sources, old_packets + packets)
-    owner: dict[str, tuple[int, str]] = {}
-    for mac, ips in sent.items():
+    owner: dict[str, tuple[int, str]] = {}  # ip -> (packets, mac) of the MAC it came from most
+    c = bindings.c
+    query = select(c.mac, c.ip, c.sources, c.packets).order_by(c.mac, c.ip)
+    for mac, rows in groupby(bulk_rows(conn, query), key=itemgetter(0)):
         asset = found.get(f"mac:{mac}")
         if asset is None:
             continue
-        if len(ips) > GATEWAY_MIN_IPS:
+        sent: dict[str, tuple[int, int]] = {}  # ip -> (sources, packets) over VLANs: one MAC's
+        for _mac, ip, sources, packets in rows:
+            old_sources, old_packets = sent.get(ip, (0, 0))
+            sent[ip] = (old_sources | sources, old_packets + packets)
+        if len(sent) > GATEWAY_MIN_IPS:
             asset.is_gateway = True
-            asset.carried_ips = len(ips)
-            ips = {ip: v for ip, v in ips.items() if v[0] & ARP}
-        for ip, (_sources, packets) in ips.items():
-            if ip not in owner or owner[ip][0] < packets:
+            asset.carried_ips = len(sent)
+            sent = {ip: v for ip, v in sent.items() if v[0] & ARP}
+        for ip, (_sources, packets) in sent.items():
+            if ip not in owner or owner[ip][0] < packets:  # a tie: the lower MAC keeps it
                 owner[ip] = (packets, mac)
     for ip, (_packets, mac) in sorted(owner.items()):
         found[f"mac:{mac}"].ips.append(ip)
@@ -152,24 +153,20 @@ def _is_group_address(ip: str) -> bool:
     return first >= 224 or ip == "0.0.0.0"
 
 
-def _attach_identities(conn: Connection, by_address: dict[str, _Asset]) -> None:
+def _attach_identities(
+    conn: Connection, found: dict[str, _Asset], asset_of: dict[str, str]
+) -> None:
     c = identities.c
     query = select(c.address, c.attribute, c.value, c.last_seen).where(c.attribute.in_(FIELDS))
     for address, attribute, value, last in bulk_rows(conn, query):
-        asset = by_address.get(address)
-        if asset is not None:
+        key = asset_of.get(address)
+        if key is not None:
+            asset = found[key]
+            if asset.values is None:
+                asset.values = {}
             current = asset.values.get(attribute)
             if current is None or current[0] < last:
                 asset.values[attribute] = (last, value)
-
-
-def _load_facts(
-    conn: Connection, found: dict[str, _Asset], by_address: dict[str, _Asset]
-) -> dict[str, AssetFacts]:
-    """What the role rules of ``otseam.analysis.roles`` decide on (rule 6)."""
-    gateways = {a.key: a.carried_ips for a in found.values() if a.is_gateway}
-    asset_of = {address: asset.key for address, asset in by_address.items()}
-    return load_facts(conn, asset_of, gateways)
 
 
 ASSET_COLUMNS: Final = (
@@ -197,7 +194,6 @@ def _write_assets(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
         (_row(a) for a in found.values() if a.key not in existing),
     )
     conn.exec_driver_sql("DELETE FROM asset_addresses")
-    conn.exec_driver_sql("DELETE FROM asset_protocols")
     stale = [(asset_id,) for key, asset_id in existing.items() if key not in found]
     _executemany(conn, "DELETE FROM assets WHERE id = {params}", 1, stale)
     return _keys_to_ids(conn)
@@ -221,28 +217,6 @@ def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, 
     )
 
 
-def _write_protocols(conn: Connection, facts: dict[str, AssetFacts], ids: dict[str, int]) -> None:
-    """Rule 4: every protocol an asset serves or uses, with the best evidence
-    its addresses' protocol roles gave ("semantics" over "port"). Assets go
-    in id order: the (asset_id, protocol, role) index takes near-appends
-    (the few rows of one asset need no order among them)."""
-
-    def rows() -> Iterator[tuple[int, str, str, str]]:
-        for asset_id, key in sorted((ids[key], key) for key in facts):
-            asset = facts[key]
-            for p, e in asset.served.items():
-                yield asset_id, p, "server", e
-            for p, e in asset.used.items():
-                yield asset_id, p, "client", e
-
-    _executemany(
-        conn,
-        "INSERT INTO asset_protocols (asset_id, protocol, role, evidence) VALUES ({params})",
-        4,
-        rows(),
-    )
-
-
 def _executemany(conn: Connection, sql: str, width: int, rows: Iterable[Sequence[Any]]) -> None:
     """The driver's executemany over batches of tuples: the fast path for bulk rows."""
     param = "%s" if conn.dialect.name == "postgresql" else "?"
@@ -253,7 +227,8 @@ def _executemany(conn: Connection, sql: str, width: int, rows: Iterable[Sequence
 
 
 def _row(asset: _Asset) -> tuple[Any, ...]:
-    values = [asset.values[name][1] if name in asset.values else None for name in FIELDS]
+    known = asset.values or {}
+    values = [known[name][1] if name in known else None for name in FIELDS]
     return (
         asset.key,
         *values,

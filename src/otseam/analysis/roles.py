@@ -26,10 +26,11 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Final
+from types import MappingProxyType
+from typing import Any, Final
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
@@ -128,15 +129,47 @@ IDENTITY_ATTRIBUTES: Final = (
     "device_type", "vendor", *NAME_ATTRIBUTES, *CAPABILITY_ATTRIBUTES, *SYS_OBJECT_ID_ATTRIBUTES,
 )  # fmt: skip
 
-# (protocol, operation) -> peer asset keys; a peer may repeat (the rules
-# count distinct peers), so a million operations cost lists, not sets, and
-# one dict per asset, not one per protocol
-Peers = dict[tuple[str, str], list[str]]
+
+class Peers:
+    """The operations one asset exchanged with others: each operation row's
+    (protocol, operation) with the peer's asset key. A peer may repeat (the
+    rules count distinct peers). Read-only, and kept as one flat list, pair
+    and peer alternating: a million operation rows cost 16 bytes each, not
+    a dict per asset and a list per pair (110 MiB for 125,000 assets)."""
+
+    __slots__ = ("_flat",)
+
+    def __init__(self, flat: list[Any]) -> None:
+        self._flat = flat  # taken over, not copied
+
+    @classmethod
+    def of(cls, peers: Mapping[tuple[str, str], Iterable[str]]) -> Peers:
+        """From (protocol, operation) -> peer asset keys."""
+        return cls([item for pair, keys in peers.items() for key in keys for item in (pair, key)])
+
+    def __iter__(self) -> Iterator[tuple[tuple[str, str], str]]:
+        """(protocol, operation), peer: once per operation row."""
+        return zip(self._flat[::2], self._flat[1::2], strict=True)
+
+    def __len__(self) -> int:
+        return len(self._flat) // 2
+
+
+NO_PEERS: Final = Peers([])
+
+
+# What an asset has none of: one shared, read-only empty mapping, not an
+# empty dict per field per asset (six of them cost 45 MiB per 125k assets)
+NOTHING: Final[Mapping[Any, Any]] = MappingProxyType({})
+
+
+def _nothing() -> Mapping[Any, Any]:
+    return NOTHING  # a dataclass takes no mapping as a plain default
 
 
 @dataclass(slots=True)
 class AssetFacts:
-    """What the store knows about one asset, as plain data.
+    """What the store knows about one asset, as plain, read-only data.
 
     ``served``/``used``: protocol -> "semantics" or "port" (the better
     evidence seen); ``sent``/``received``: operations it asked of others /
@@ -144,17 +177,18 @@ class AssetFacts:
     engineering operations, the ones rules read); ``identity``: attribute
     -> values, latest first; ``publishes``: layer-2 kinds it sent (goose,
     sv); ``historian_clients``: historian port -> how many clients sent to
-    it there.
+    it there. Assets with the same protocols share one ``served`` (or
+    ``used``) mapping.
     """
 
     gateway_ips: int = 0
-    identity: dict[str, list[str]] = field(default_factory=dict)
-    served: dict[str, str] = field(default_factory=dict)
-    used: dict[str, str] = field(default_factory=dict)
-    sent: Peers = field(default_factory=dict)
-    received: Peers = field(default_factory=dict)
+    identity: Mapping[str, list[str]] = field(default_factory=_nothing)
+    served: Mapping[str, str] = field(default_factory=_nothing)
+    used: Mapping[str, str] = field(default_factory=_nothing)
+    sent: Peers = NO_PEERS
+    received: Peers = NO_PEERS
     publishes: AbstractSet[str] = frozenset()  # a set each would cost 27 MiB per 125k assets
-    historian_clients: dict[int, int] = field(default_factory=dict)
+    historian_clients: Mapping[int, int] = field(default_factory=_nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +220,8 @@ def _listing(protocols: Mapping[str, str]) -> str:
 def _peers(ops: Peers, protocols: Container[str], skip: frozenset[str] = frozenset()) -> set[str]:
     return {
         peer
-        for (protocol, operation), peers in ops.items()
+        for (protocol, operation), peer in ops
         if protocol in protocols and operation not in skip
-        for peer in peers
     }
 
 
@@ -255,11 +288,11 @@ def historian_identity(facts: AssetFacts) -> Verdict | None:
 
 
 def _operation_summary(ops: Peers, wanted: frozenset[str]) -> tuple[str, int] | None:
-    found = [(p, o, peers) for (p, o), peers in ops.items() if o in wanted]
+    found = [(p, o, peer) for (p, o), peer in ops if o in wanted]
     if not found:  # most assets: nothing to name or count
         return None
     names = sorted({f"{o} ({p})" for p, o, _ in found})
-    return ", ".join(names), len({peer for _, _, peers in found for peer in peers})
+    return ", ".join(names), len({peer for _, _, peer in found})
 
 
 def engineering_operations(facts: AssetFacts) -> Verdict | None:
@@ -502,11 +535,15 @@ def load_facts(
         if key in facts:
             facts[key].gateway_ips = n
     if protocols is None:
-        _load_protocol_roles(conn, {address: facts[key] for address, key in asset_of.items()})
+        _load_protocol_roles(conn, asset_of, facts)
     else:
+        given: dict[str, dict[str, dict[str, str]]] = {"server": {}, "client": {}}
         for (key, protocol, role), evidence in protocols.items():
             if key in facts:
-                (facts[key].served if role == "server" else facts[key].used)[protocol] = evidence
+                given["server" if role == "server" else "client"].setdefault(key, {})[protocol] = (
+                    evidence
+                )
+        _set_protocols(facts, given["server"], given["client"])
     _load_operations(conn, asset_of, facts)
     _load_identities(conn, asset_of, facts)
     _load_publishers(conn, asset_of, facts)
@@ -514,18 +551,41 @@ def load_facts(
     return facts
 
 
-def _load_protocol_roles(conn: Connection, facts_of: Mapping[str, AssetFacts]) -> None:
+def _load_protocol_roles(
+    conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
+) -> None:
     """``served``/``used`` of each asset from its addresses' protocol roles.
     Names are interned: the driver makes a new string for every row, and a
     million rows name a few dozen protocols."""
+    served: dict[str, dict[str, str]] = {}
+    used: dict[str, dict[str, str]] = {}
     c = protocol_roles.c
     query = select(c.address, c.protocol, c.role, c.evidence)
     for address, protocol, role, evidence in bulk_rows(conn, query):
-        asset = facts_of.get(address)
-        if asset is not None:
-            side = asset.served if role == "server" else asset.used
+        key = asset_of.get(address)
+        if key is not None:
+            sides = served if role == "server" else used
+            side = sides.get(key)
+            if side is None:
+                side = sides[key] = {}
             if side.get(protocol) != "semantics":  # the better evidence wins
                 side[sys.intern(protocol)] = sys.intern(evidence)
+    _set_protocols(facts, served, used)
+
+
+def _set_protocols(
+    facts: dict[str, AssetFacts],
+    served: dict[str, dict[str, str]],
+    used: dict[str, dict[str, str]],
+) -> None:
+    """Give each asset its protocols; assets with the same ones share one
+    mapping (a plant has a few dozen kinds of device, not one per asset)."""
+    shared: dict[frozenset[tuple[str, str]], dict[str, str]] = {}
+    for key, found in served.items():
+        facts[key].served = shared.setdefault(frozenset(found.items()), found)
+    served.clear()
+    for key, found in used.items():
+        facts[key].used = shared.setdefault(frozenset(found.items()), found)
 
 
 def _load_operations(
@@ -538,25 +598,29 @@ def _load_operations(
             c.operation.in_(sorted(ENGINEERING_OPERATIONS)),
         )
     )
+    sent: dict[str, list[Any]] = {}  # asset key -> pair, peer, pair, peer...
+    received: dict[str, list[Any]] = {}
     pairs: dict[tuple[str, str], tuple[str, str]] = {}  # one key tuple per pair, shared
     for src, dst, protocol, operation in bulk_rows(conn, query):
         src_key, dst_key = asset_of.get(src), asset_of.get(dst)
         pair = (protocol, operation)
         pair = pairs.setdefault(pair, pair)
         if src_key is not None:
-            _add_peer(facts[src_key].sent, pair, dst_key or dst)
+            _add_peer(sent, src_key, pair, dst_key or dst)
         if dst_key is not None:
-            _add_peer(facts[dst_key].received, pair, src_key or src)
+            _add_peer(received, dst_key, pair, src_key or src)
+    for key, flat in sent.items():
+        facts[key].sent = Peers(flat)
+    for key, flat in received.items():
+        facts[key].received = Peers(flat)
 
 
-def _add_peer(ops: Peers, pair: tuple[str, str], peer: str) -> None:
-    """``peer`` under ``ops[pair]``; no empty list is made for a pair
-    already there (this runs for every operation row)."""
-    peers = ops.get(pair)
-    if peers is None:
-        ops[pair] = [peer]
+def _add_peer(ops: dict[str, list[Any]], key: str, pair: tuple[str, str], peer: str) -> None:
+    flat = ops.get(key)
+    if flat is None:
+        ops[key] = [pair, peer]
     else:
-        peers.append(peer)
+        flat += (pair, peer)
 
 
 def _load_identities(
@@ -568,12 +632,15 @@ def _load_identities(
         .where(c.attribute.in_(IDENTITY_ATTRIBUTES))
         .order_by(c.last_seen.desc(), c.id)
     )
+    found: dict[str, dict[str, list[str]]] = {}
     for address, attribute, value in bulk_rows(conn, query):
         key = asset_of.get(address)
         if key is not None:
-            values = facts[key].identity.setdefault(attribute, [])
+            values = found.setdefault(key, {}).setdefault(attribute, [])
             if value not in values:
                 values.append(value)
+    for key, identity in found.items():
+        facts[key].identity = identity
 
 
 def _load_publishers(
@@ -611,5 +678,8 @@ def _load_historian_ports(
         key = asset_of.get(server)
         if key is not None:
             clients[(key, port)].add(asset_of.get(client, client))
+    counts: dict[str, dict[int, int]] = defaultdict(dict)
     for (key, port), peers in clients.items():
-        facts[key].historian_clients[port] = len(peers)
+        counts[key][port] = len(peers)
+    for key, by_port in counts.items():
+        facts[key].historian_clients = by_port

@@ -4,7 +4,9 @@ Facts tables hold what captures showed, merged across captures (counters
 add, first/last seen widen): conversations, bindings (MAC/IP pairs),
 stations (MACs), operations, identities, protocol roles, malformed messages.
 The asset tables are derived from the facts by ``otseam.analysis.assets``
-after every ingest. Times are integers: nanoseconds since the Unix epoch.
+after every ingest; the asset protocols are a view (``views``) over the
+asset addresses and the protocol roles. Times are integers: nanoseconds
+since the Unix epoch.
 Changing a table means a new Alembic revision in ``migrations/versions``.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Column,
@@ -23,9 +26,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 
 __all__ = [
+    "ASSET_PROTOCOLS_VIEW",
     "SCHEMA_REVISION",
     "asset_addresses",
     "asset_protocols",
@@ -42,9 +47,10 @@ __all__ = [
     "operations",
     "protocol_roles",
     "stations",
+    "views",
 ]
 
-SCHEMA_REVISION: Final = "0002"
+SCHEMA_REVISION: Final = "0003"
 
 metadata = MetaData()
 
@@ -222,18 +228,32 @@ asset_addresses = Table(
     UniqueConstraint("kind", "value", name="uq_asset_address"),
 )
 
+# What each asset serves and uses, derived where it is read: the protocol
+# roles of the asset's addresses, one row per (asset, protocol, role) with
+# the best evidence ("semantics" sorts after "port"). A view, not a table:
+# a capture of a hundred thousand hosts gives a million of these rows, and
+# writing them again on every rebuild cost seconds for data already stored.
+views = MetaData()
+
 asset_protocols = Table(
     "asset_protocols",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    views,
+    Column("asset_id", Integer, nullable=False),
     Column("protocol", String(32), nullable=False),
     Column("role", String(8), nullable=False),  # server or client
     Column("evidence", String(16), nullable=False),  # semantics or port
-    UniqueConstraint("asset_id", "protocol", "role", name="uq_asset_protocol"),
 )
+
+ASSET_PROTOCOLS_VIEW: Final = (
+    "CREATE VIEW asset_protocols AS "
+    "SELECT a.asset_id AS asset_id, r.protocol AS protocol, r.role AS role, "
+    "MAX(r.evidence) AS evidence "
+    "FROM asset_addresses a JOIN protocol_roles r ON r.address = a.value "
+    "GROUP BY a.asset_id, r.protocol, r.role"
+)
+
+event.listen(metadata, "after_create", DDL(ASSET_PROTOCOLS_VIEW))
+event.listen(metadata, "before_drop", DDL("DROP VIEW IF EXISTS asset_protocols"))
 
 
 # The convergence analysis (otseam.analysis.convergence) writes its findings

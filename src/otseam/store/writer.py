@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from otseam.collector import return_free_memory
 from otseam.decode.addresses import address_text, macs_text
 from otseam.decode.layout import L2Kind
 from otseam.decode.runs import runs
@@ -45,8 +46,10 @@ def write_capture(
     conn: Connection, facts: CaptureFacts, on_rows: Callable[[str, int], None] | None = None
 ) -> int:
     """Record the capture and merge its facts; returns the capture id.
-    ``on_rows`` is told, after each batch, a table's name and how many of
-    its rows are written so far (for a progress display)."""
+    The facts are used up: each table is emptied once it is stored (the
+    conversations, which the caller drops, last). ``on_rows`` is told,
+    after each batch, a table's name and how many of its rows are written
+    so far (for a progress display)."""
     result = conn.execute(
         captures.insert().values(
             content_hash=facts.content_hash,
@@ -63,18 +66,30 @@ def write_capture(
         )
     )
     merge = _Merge(conn, on_rows)
-    merge.rows(
-        "conversations",
-        _conversation_columns(),
-        _conversation_rows(facts),
-        keys=5,
-        add=range(5, 9),
-        low=(9,),
-        high=(10,),
-        first=(11, 14),
-        bits=(12, 13),
-        keep=(15,),
+    # Tables that need no conversations first, each dropped from ``facts``
+    # once stored, so that the conversations' own work (hosts and port
+    # roles, the transient peak) does not stack on them.
+    merge.counted(
+        "operations",
+        ("src", "dst", "protocol", "operation", "code", "code_name", "exception"),
+        facts.rows("operations"),
     )
+    _drop_observations(facts, "operations")
+    merge.counted(
+        "identities", ("address", "protocol", "attribute", "value"), facts.rows("identities")
+    )
+    _drop_observations(facts, "identities")
+    merge.rows(
+        "malformed",
+        ("src", "dst", "protocol", "reason", "count", "first_seen", "last_seen", "raw"),
+        facts.rows("malformed"),
+        keys=4,
+        add=(4,),
+        low=(5,),
+        high=(6,),
+        keep=(7,),
+    )
+    _drop_observations(facts, "malformed")
     merge.rows(
         "bindings",
         ("ip", "mac", "vlan", "packets", "first_seen", "last_seen", "sources"),
@@ -85,6 +100,7 @@ def write_capture(
         high=(5,),
         bits=(6,),
     )
+    facts.bindings = facts.bindings[:0]
     station_cols = (
         "mac",
         "packets",
@@ -104,22 +120,19 @@ def write_capture(
         high=(4,),
         keep=(5,),
     )
-    merge.counted(
-        "operations",
-        ("src", "dst", "protocol", "operation", "code", "code_name", "exception"),
-        facts.rows("operations"),
-    )
-    merge.counted(
-        "identities", ("address", "protocol", "attribute", "value"), facts.rows("identities")
-    )
+    facts.stations = facts.stations[:0]
+    return_free_memory()  # what was dropped lay in small blocks, on the heap
     merge.rows(
-        "protocol_roles",
-        ("address", "protocol", "role", "count", "first_seen", "last_seen", "evidence"),
-        _role_rows(facts),
-        keys=3,
-        high=(5, 6),  # "semantics" > "port": the stronger evidence wins
-        add=(3,),
-        low=(4,),
+        "conversations",
+        _conversation_columns(),
+        _conversation_rows(facts),
+        keys=5,
+        add=range(5, 9),
+        low=(9,),
+        high=(10,),
+        first=(11, 14),
+        bits=(12, 13),
+        keep=(15,),
     )
     merge.rows(
         "hosts",
@@ -131,15 +144,15 @@ def write_capture(
         high=(4,),
     )
     merge.rows(
-        "malformed",
-        ("src", "dst", "protocol", "reason", "count", "first_seen", "last_seen", "raw"),
-        facts.rows("malformed"),
-        keys=4,
-        add=(4,),
-        low=(5,),
-        high=(6,),
-        keep=(7,),
+        "protocol_roles",
+        ("address", "protocol", "role", "count", "first_seen", "last_seen", "evidence"),
+        _role_rows(facts),
+        keys=3,
+        high=(5, 6),  # "semantics" > "port": the stronger evidence wins
+        add=(3,),
+        low=(4,),
     )
+    _drop_observations(facts, "roles")
     key = result.inserted_primary_key
     return int(key[0]) if key else 0
 
@@ -209,6 +222,11 @@ class _Merge:
             low=(n + 1,),
             high=(n + 2,),
         )
+
+
+def _drop_observations(facts: CaptureFacts, table: str) -> None:
+    facts.blocks[table] = []
+    facts.singles[table] = {}
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -343,15 +361,6 @@ def _station_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
     )
 
 
-def _endpoint_keys(facts: CaptureFacts) -> tuple[np.ndarray, np.ndarray]:
-    """A number for each conversation's side a and side b address, the same
-    for the same (family, address) and ordered as those sort (the endpoint
-    ids, 64-bit for room beside them): integers sort an order of magnitude
-    faster than rows of bytes."""
-    a_ids, b_ids, _ = facts.endpoints()
-    return a_ids.astype(np.int64), b_ids.astype(np.int64)
-
-
 def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.ndarray:
     """The endpoint id of side b (where ``on_b``) or side a of conversation
     ``rows``: an index into the endpoint texts (each address's text made once)."""
@@ -360,35 +369,34 @@ def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.
 
 
 def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
-    """Every IP address that sent a packet, with what it sent."""
+    """Every IP address that sent a packet, with what it sent: added up
+    straight into arrays indexed by endpoint id (ids are dense), a side at
+    a time, with no sort and no copy of a million keys."""
     conv = facts.conversations
-    # (conversation, side) pairs that sent: side a's first, then side b's
-    rows = [np.flatnonzero(conv[pkts] > 0) for pkts in ("pkts_ab", "pkts_ba")]
-    if not sum(len(r) for r in rows):
-        return iter(())
-    keys = _endpoint_keys(facts)
-    order, starts = runs(np.concatenate([k[r] for k, r in zip(keys, rows, strict=True)]))
-    del keys
-
-    def added(reduce: np.ufunc, a_column: str, b_column: str) -> np.ndarray:
-        sent = np.concatenate([conv[a_column][rows[0]], conv[b_column][rows[1]]])
-        return reduce.reduceat(sent[order], starts)
-
-    total = added(np.add, "pkts_ab", "pkts_ba")
-    size = added(np.add, "bytes_ab", "bytes_ba")
-    low = added(np.minimum, "first_ns", "first_ns")
-    high = added(np.maximum, "last_ns", "last_ns")
-    first = order[starts]  # one (conversation, side) of each address, for its text
-    on_b = first >= len(rows[0])
-    at = np.empty(len(first), dtype=np.int64)
-    at[~on_b] = rows[0][first[~on_b]]
-    at[on_b] = rows[1][first[on_b] - len(rows[0])]
+    a_ids, b_ids, texts = facts.endpoints()
+    n = len(texts)
+    packets = np.zeros(n, dtype=np.uint64)
+    size = np.zeros(n, dtype=np.uint64)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    for ids, sent_packets, sent_bytes in (
+        (a_ids, "pkts_ab", "bytes_ab"),
+        (b_ids, "pkts_ba", "bytes_ba"),
+    ):
+        sent = np.flatnonzero(conv[sent_packets] > 0)  # the (conversation, side) pairs that sent
+        at = ids[sent]
+        np.add.at(packets, at, conv[sent_packets][sent])
+        np.add.at(size, at, conv[sent_bytes][sent])
+        np.minimum.at(first, at, conv["first_ns"][sent])
+        np.maximum.at(last, at, conv["last_ns"][sent])
+        del sent, at
+    senders = np.flatnonzero(packets > 0)  # in endpoint-id order: the order of addresses
     return zip(
-        facts.endpoints()[2][_address_ids(facts, at, on_b)].tolist(),
-        total.tolist(),
-        size.tolist(),
-        low.tolist(),
-        high.tolist(),
+        texts[senders].tolist(),
+        packets[senders].tolist(),
+        size[senders].tolist(),
+        first[senders].tolist(),
+        last[senders].tolist(),
         strict=True,
     )
 
@@ -429,17 +437,16 @@ def _role_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
         return
     server_on_b = initiator[rows] == 1  # the side that did not initiate serves
     del initiator
-    a_keys, b_keys = (k[rows] for k in _endpoint_keys(facts))
-    app = conv["app"][rows].astype(np.int64)
     # (address, app) of each conversation's server, then of its client: a
-    # pass each, so that only half of the keys are sorted at once
-    sides = [
-        (np.where(server_on_b, b_keys, a_keys) << 8 | app, server_on_b, "server"),
-        (np.where(server_on_b, a_keys, b_keys) << 8 | app, ~server_on_b, "client"),
-    ]
-    del a_keys, b_keys, app
-    while sides:
-        keys, on_b, role = sides.pop(0)
+    # side at a time, so that only one side's keys exist at once; 32-bit
+    # while endpoint ids leave 8 bits for the app
+    wide = len(facts.endpoints()[2]) >= 1 << 24
+    for role, on_b in (("server", server_on_b), ("client", ~server_on_b)):
+        ids = _address_ids(facts, rows, on_b)
+        keys = ids.astype(np.uint64 if wide else np.uint32)
+        del ids
+        np.left_shift(keys, 8, out=keys)
+        np.bitwise_or(keys, conv["app"][rows], out=keys)
         yield from _port_roles(facts, rows, keys, on_b, role, said)
         del keys, on_b
 
@@ -460,9 +467,11 @@ def _port_roles(
     order, starts = runs(keys)
     total = np.diff(np.r_[starts, len(order)])  # a conversation counts once
     first = order[starts]  # one conversation of each key, for its address and app
-    low = np.minimum.reduceat(conv["first_ns"][rows][order], starts)
-    high = np.maximum.reduceat(conv["last_ns"][rows][order], starts)
-    del order, starts
+    ordered = rows[order]
+    del order
+    low = np.minimum.reduceat(conv["first_ns"][ordered], starts)
+    high = np.maximum.reduceat(conv["last_ns"][ordered], starts)
+    del ordered, starts
     apps = conv["app"][rows[first]]
     ids = _address_ids(facts, rows[first], on_b[first])
     del first
