@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from itertools import islice, repeat
+from itertools import repeat
 from typing import Any, Final
 
 import numpy as np
@@ -93,7 +93,7 @@ def write_capture(
     merge.rows(
         "bindings",
         ("ip", "mac", "vlan", "packets", "first_seen", "last_seen", "sources"),
-        _batches(_binding_rows(facts)),
+        _binding_rows(facts),
         keys=3,
         add=(3,),
         low=(4,),
@@ -113,7 +113,7 @@ def write_capture(
     merge.rows(
         "stations",
         station_cols,
-        _batches(_station_rows(facts)),
+        _station_rows(facts),
         keys=1,
         add=(1, 2, *range(6, 6 + len(L2_KINDS))),
         low=(3,),
@@ -137,7 +137,7 @@ def write_capture(
     merge.rows(
         "hosts",
         ("ip", "packets_sent", "bytes_sent", "first_seen", "last_seen"),
-        _batches(_host_rows(facts)),
+        _host_rows(facts),
         keys=1,
         add=(1, 2),
         low=(3,),
@@ -227,12 +227,6 @@ class _Merge:
 def _drop_observations(facts: CaptureFacts, table: str) -> None:
     facts.blocks[table] = []
     facts.singles[table] = {}
-
-
-def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, BATCH)):
-        yield batch
 
 
 def _conversation_columns() -> tuple[str, ...]:
@@ -332,33 +326,39 @@ def _index_order(conv: np.ndarray) -> np.ndarray:
     )
 
 
-def _binding_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
-    b = facts.bindings
-    return zip(
-        address_text(b["family"], b["addr"]).tolist(),
-        macs_text(b["mac"]).tolist(),
-        b["vlan"].tolist(),
-        b["pkts"].tolist(),
-        b["first_ns"].tolist(),
-        b["last_ns"].tolist(),
-        b["sources"].tolist(),
-        strict=True,
-    )
+def _binding_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(facts.bindings), BATCH):
+        b = facts.bindings[start : start + BATCH]  # Python objects a batch at a time
+        yield list(
+            zip(
+                address_text(b["family"], b["addr"]).tolist(),
+                macs_text(b["mac"]).tolist(),
+                b["vlan"].tolist(),
+                b["pkts"].tolist(),
+                b["first_ns"].tolist(),
+                b["last_ns"].tolist(),
+                b["sources"].tolist(),
+                strict=True,
+            )
+        )
 
 
-def _station_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
-    s = facts.stations
-    l2 = [s["l2"][:, kind.value].tolist() for kind in L2Kind]
-    return zip(
-        macs_text(s["mac"]).tolist(),
-        s["pkts"].tolist(),
-        s["bytes"].tolist(),
-        s["first_ns"].tolist(),
-        s["last_ns"].tolist(),
-        s["vlan"].tolist(),
-        *l2,
-        strict=True,
-    )
+def _station_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(facts.stations), BATCH):
+        s = facts.stations[start : start + BATCH]
+        l2 = [s["l2"][:, kind.value].tolist() for kind in L2Kind]
+        yield list(
+            zip(
+                macs_text(s["mac"]).tolist(),
+                s["pkts"].tolist(),
+                s["bytes"].tolist(),
+                s["first_ns"].tolist(),
+                s["last_ns"].tolist(),
+                s["vlan"].tolist(),
+                *l2,
+                strict=True,
+            )
+        )
 
 
 def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.ndarray:
@@ -368,7 +368,7 @@ def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.
     return np.where(on_b, b_ids[rows], a_ids[rows])  # type: ignore[no-any-return]
 
 
-def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
+def _host_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
     """Every IP address that sent a packet, with what it sent: added up
     straight into arrays indexed by endpoint id (ids are dense), a side at
     a time, with no sort and no copy of a million keys."""
@@ -391,14 +391,18 @@ def _host_rows(facts: CaptureFacts) -> Iterator[tuple[Any, ...]]:
         np.maximum.at(last, at, conv["last_ns"][sent])
         del sent, at
     senders = np.flatnonzero(packets > 0)  # in endpoint-id order: the order of addresses
-    return zip(
-        texts[senders].tolist(),
-        packets[senders].tolist(),
-        size[senders].tolist(),
-        first[senders].tolist(),
-        last[senders].tolist(),
-        strict=True,
-    )
+    for start in range(0, len(senders), BATCH):
+        part = senders[start : start + BATCH]
+        yield list(
+            zip(
+                texts[part].tolist(),
+                packets[part].tolist(),
+                size[part].tolist(),
+                first[part].tolist(),
+                last[part].tolist(),
+                strict=True,
+            )
+        )
 
 
 def _answered(conv: np.ndarray, initiator: np.ndarray) -> np.ndarray:
@@ -430,6 +434,8 @@ def _role_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
                 mask[at] = True
         yield batch
     del endpoint_id
+    _drop_observations(facts, "roles")  # written; what the ports add needs only ``said``
+    return_free_memory()
     conv = facts.conversations
     initiator = _initiator_codes(conv)
     rows = np.flatnonzero((conv["app"] > 0) & (initiator > 0) & _answered(conv, initiator))
@@ -437,54 +443,56 @@ def _role_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
         return
     server_on_b = initiator[rows] == 1  # the side that did not initiate serves
     del initiator
-    # (address, app) of each conversation's server, then of its client: a
-    # side at a time, so that only one side's keys exist at once; 32-bit
-    # while endpoint ids leave 8 bits for the app
-    wide = len(facts.endpoints()[2]) >= 1 << 24
+    apps = conv["app"][rows]
     for role, on_b in (("server", server_on_b), ("client", ~server_on_b)):
-        ids = _address_ids(facts, rows, on_b)
-        keys = ids.astype(np.uint64 if wide else np.uint32)
+        ids = _address_ids(facts, rows, on_b)  # the address on the side with the role
+        del on_b
+        yield from _port_roles(facts, rows, apps, ids, role, said)
         del ids
-        np.left_shift(keys, 8, out=keys)
-        np.bitwise_or(keys, conv["app"][rows], out=keys)
-        yield from _port_roles(facts, rows, keys, on_b, role, said)
-        del keys, on_b
 
 
 def _port_roles(
     facts: CaptureFacts,
     rows: np.ndarray,
-    keys: np.ndarray,
-    on_b: np.ndarray,
+    apps: np.ndarray,
+    ids: np.ndarray,
     role: str,
     said: dict[tuple[str, str], np.ndarray],
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows of ``role`` by port: conversation ``rows`` added up by their
-    (address, app) ``keys``, the address on side b where ``on_b``; an
-    address the protocol's own semantics gave the role (``said``, masks
-    over endpoint ids) is not counted again."""
+    """Rows of ``role`` by port: conversation ``rows`` (of app ``apps``, the
+    address with the role ``ids``) added up per (address, app), one app at
+    a time (what is sorted at once is one protocol's conversations, not a
+    million); an address the protocol's own semantics gave the role
+    (``said``, masks over endpoint ids) is not counted again."""
     conv = facts.conversations
-    order, starts = runs(keys)
-    total = np.diff(np.r_[starts, len(order)])  # a conversation counts once
-    first = order[starts]  # one conversation of each key, for its address and app
-    ordered = rows[order]
-    del order
-    low = np.minimum.reduceat(conv["first_ns"][ordered], starts)
-    high = np.maximum.reduceat(conv["last_ns"][ordered], starts)
-    del ordered, starts
-    apps = conv["app"][rows[first]]
-    ids = _address_ids(facts, rows[first], on_b[first])
-    del first
-    keep = np.ones(len(apps), dtype=bool)
     app_ids = {name: app for app, name in facts.app_names.items()}
-    for (protocol, said_role), said_by in said.items():
-        app_id = app_ids.get(protocol)
-        if app_id is not None and (said_role == "server") == (role == "server"):
-            at = apps == app_id
-            keep[at] = ~said_by[ids[at]]
-    addresses, apps = facts.endpoints()[2][ids[keep]], apps[keep]
-    del ids
-    total, low, high = total[keep], low[keep], high[keep]
+    said_of = {
+        app_ids[protocol]: said_by
+        for (protocol, said_role), said_by in said.items()
+        if protocol in app_ids and (said_role == "server") == (role == "server")
+    }
+    parts: list[tuple[np.ndarray, ...]] = []
+    for app in np.unique(apps).tolist():
+        of_app = np.flatnonzero(apps == app)
+        order, starts = runs(ids[of_app])
+        ordered = rows[of_app[order]]
+        first = of_app[order[starts]]  # one conversation of each address
+        del of_app, order
+        total = np.diff(np.r_[starts, len(ordered)])  # a conversation counts once
+        low = np.minimum.reduceat(conv["first_ns"][ordered], starts)
+        high = np.maximum.reduceat(conv["last_ns"][ordered], starts)
+        del ordered, starts
+        held = ids[first]
+        if app in said_of:
+            keep = ~said_of[app][held]
+            held, total, low, high = held[keep], total[keep], low[keep], high[keep]
+        parts.append((held, np.full(len(held), app, np.uint8), total, low, high))
+    held, app_of, total, low, high = (np.concatenate(column) for column in zip(*parts, strict=True))
+    del parts
+    order = np.lexsort((app_of, held))  # by address, then app: near the unique index's order
+    addresses, apps = facts.endpoints()[2][held[order]], app_of[order]
+    total, low, high = total[order], low[order], high[order]
+    del held, app_of, order
     names = np.array([facts.app_names.get(a, f"unknown-{a}") for a in range(256)], dtype=object)
     for start in range(0, len(addresses), BATCH):
         part = slice(start, start + BATCH)  # Python objects a batch at a time
