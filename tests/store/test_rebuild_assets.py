@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from otseam.analysis.assets import rebuild_assets
 from otseam.store.bulk import page_cache
 from otseam.store.database import open_store
+from otseam.store.queries import asset_rows, spoken_protocols
 from otseam.store.schema import (
     asset_protocols,
     assets,
@@ -94,6 +95,37 @@ def test_asset_protocols_merge_the_addresses_keeping_the_best_evidence(
         f"mac:{MAC}": "serves modbus, s7comm (semantics)",
         f"ip:{LONE_IP}": "serves only IT services: http (semantics)",
     }
+
+
+def test_listings_read_the_asset_protocols_of_the_view(store: StoreTarget) -> None:
+    """Listings and the analysis join addresses and protocol roles themselves
+    (quicker than the view on SQLite): they must see what the view holds,
+    and a protocol filter finds the assets whose addresses speak it."""
+    engine = open_store(store.db)
+    try:
+        with engine.begin() as conn:
+            _load_facts(conn)
+            rebuild_assets(conn)
+        with engine.connect() as conn:
+            p = asset_protocols.c
+            view: dict[int, set[tuple[str, str]]] = {}
+            for asset_id, protocol, role in conn.execute(select(p.asset_id, p.protocol, p.role)):
+                view.setdefault(asset_id, set()).add((protocol, role))
+            spoken = spoken_protocols(conn)
+            listed = {row["key"]: row["protocols"] for row in asset_rows(conn)}
+            s7 = [row["key"] for row in asset_rows(conn, protocol="s7comm")]
+            http = [row["key"] for row in asset_rows(conn, protocol="http")]
+    finally:
+        engine.dispose()
+    assert spoken == view
+    assert len(view) == 2
+    assert listed[f"mac:{MAC}"] == [
+        {"name": "dns", "role": "client"},
+        {"name": "modbus", "role": "client"},
+        {"name": "modbus", "role": "server"},
+        {"name": "s7comm", "role": "server"},
+    ]
+    assert (s7, http) == ([f"mac:{MAC}"], [f"ip:{LONE_IP}"])
 
 
 def test_page_cache_is_larger_inside_the_block_only(store: StoreTarget) -> None:

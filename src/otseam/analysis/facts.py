@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from otseam.store.bulk import bulk_rows
+from otseam.store.queries import spoken_protocols
 from otseam.store.schema import (
     asset_addresses,
-    asset_protocols,
     assets,
     bindings,
     conversations,
@@ -160,9 +160,8 @@ def _assets(conn: Connection, identity: dict[str, dict[str, set[str]]]) -> list[
     ):
         addresses[asset_id][kind].append(value)
     spoken: dict[int, set[str]] = defaultdict(set)
-    p = asset_protocols.c
-    for asset_id, protocol in bulk_rows(conn, select(p.asset_id, p.protocol)):
-        spoken[asset_id].add(protocol)
+    for asset_id, pairs in spoken_protocols(conn).items():
+        spoken[asset_id] = {protocol for protocol, _side in pairs}
     records = []
     c = assets.c
     query = select(c.id, c.key, c.name, c.role, c.vendor, c.serial, c.is_gateway).order_by(c.id)
