@@ -12,10 +12,9 @@ Changing a table means a new Alembic revision in ``migrations/versions``.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Boolean,
     Column,
@@ -28,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy.engine import Connection
 
 __all__ = [
     "ASSET_PROTOCOLS_VIEW",
@@ -252,8 +252,18 @@ ASSET_PROTOCOLS_VIEW: Final = (
     "GROUP BY a.asset_id, r.protocol, r.role"
 )
 
-event.listen(metadata, "after_create", DDL(ASSET_PROTOCOLS_VIEW))
-event.listen(metadata, "before_drop", DDL("DROP VIEW IF EXISTS asset_protocols"))
+
+def _create_views(_metadata: MetaData, connection: Connection, **_kw: Any) -> None:
+    connection.exec_driver_sql(ASSET_PROTOCOLS_VIEW)
+
+
+def _drop_views(_metadata: MetaData, connection: Connection, **_kw: Any) -> None:
+    connection.exec_driver_sql("DROP VIEW IF EXISTS asset_protocols")
+
+
+# the view follows the tables: made after them, gone before them
+event.listen(metadata, "after_create", _create_views)
+event.listen(metadata, "before_drop", _drop_views)
 
 
 # The convergence analysis (otseam.analysis.convergence) writes its findings
