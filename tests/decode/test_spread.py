@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from otseam.decode.layout import GROUP_ROW
 from otseam.decode.templates import DST, SRC, Entries, Template, rows_of, spread
 from otseam.model.capture import TABLES, CaptureFacts, Counted, tally
 from otseam.model.observations import Identity, Malformed, Operation, ProtocolRole
@@ -32,6 +33,16 @@ TEMPLATES: list[Template] = [
 def _facts() -> CaptureFacts:
     empty = np.zeros(0)
     return CaptureFacts("t", "h", 0, "pcap", [], {}, 0, 0, empty, empty, empty, {})
+
+
+def _rows_by_template(tpl: np.ndarray, counts: tuple[np.ndarray, ...]) -> dict[int, np.ndarray]:
+    """Group g as a row of owner g and template tpl[g], by template, as the
+    walker hands rows over."""
+    rows = np.zeros(len(tpl), dtype=GROUP_ROW)
+    rows["owner"] = np.arange(len(tpl))
+    rows["dir_template"] = tpl
+    rows["count"], rows["first_ns"], rows["last_ns"] = counts
+    return {int(t): rows[tpl == t] for t in np.unique(tpl)}
 
 
 def _naive(
@@ -66,8 +77,9 @@ def test_spread_gives_the_rows_of_counting_each_group() -> None:
     first = rng.integers(0, 10**9, n)
     counts = (rng.integers(1, 100, n).astype(np.uint64), first, first + rng.integers(0, 10**6, n))
     facts = _facts()
+    rows = _rows_by_template(tpl, counts)
 
-    spread(facts, entries, tpl, src, dst, counts, names)
+    spread(facts, entries, rows, lambda part: (src[part["owner"]], dst[part["owner"]]), names)
 
     expected = _naive(tpl, src, dst, counts, names)
     for table in TABLES:
@@ -78,12 +90,15 @@ def test_spread_gives_the_rows_of_counting_each_group() -> None:
         for block in blocks:
             keys = [row[:-3] for row in block.rows(0, len(block))]
             assert len(keys) == len(set(keys))
+    # each template's rows were let go once added: only the empty template's stay
+    assert list(rows) == [len(TEMPLATES) - 1]
 
 
 def test_spread_of_groups_without_observations_adds_nothing() -> None:
     entries = Entries()
     entries.add_template(())
     facts = _facts()
-    none = np.zeros(3, dtype=np.int64)
-    spread(facts, entries, none, none.astype(np.int32), none.astype(np.int32), (none,) * 3, [])
+    rows = {0: np.zeros(3, dtype=GROUP_ROW)}
+    none = np.zeros(3, dtype=np.int32)
+    spread(facts, entries, rows, lambda part: (none, none), [])
     assert all(not blocks for blocks in facts.blocks.values())

@@ -93,15 +93,26 @@ static uint64_t hash_words(const void *key, size_t len)
 typedef struct {
     uint8_t *entries;
     size_t entry_size, key_size, count, capacity;
-    /* (low 32 bits of the key's hash) << 32 | (entry index + 1); 0 = empty.
-     * A probe compares the stored hash bits before the key, so a lookup in
-     * a table of millions touches one entry, not every entry on its path. */
-    uint64_t *slots;
-    size_t nslots; /* power of two */
+    /* (entry index + 1) in the low log2(nslots) bits, the key hash's high
+     * bits above them; 0 = empty. A probe compares those hash bits before
+     * the key, so a lookup in a table of millions touches one entry, not
+     * every entry on its path. Four bytes a slot, not eight: for a million
+     * conversations and two million message groups that is 24 MiB less at
+     * the peak of the walk. */
+    uint32_t *slots;
+    size_t nslots; /* power of two, at least twice the count */
 } Table;
 
-#define SLOT_INDEX(s) ((uint32_t)(s))
-#define SLOT_HASH(s) ((uint32_t)((s) >> 32))
+/* at most half the slots are used, and 2^32 slots have 32 index bits */
+#define MAX_ENTRIES 0x7ffffff0u
+
+static inline uint32_t slot_mask(const Table *t) { return (uint32_t)(t->nslots - 1); }
+
+/* The hash bits a slot keeps beside the entry index (none from 2^32 slots) */
+static inline uint32_t slot_tag(const Table *t, uint64_t h)
+{
+    return (uint32_t)(h >> 32) & ~slot_mask(t);
+}
 
 static int table_init(Table *t, size_t entry_size, size_t key_size)
 {
@@ -111,7 +122,7 @@ static int table_init(Table *t, size_t entry_size, size_t key_size)
     t->capacity = 1024;
     t->nslots = 2048;
     t->entries = calloc(t->capacity, entry_size);
-    t->slots = calloc(t->nslots, sizeof(uint64_t));
+    t->slots = calloc(t->nslots, sizeof(uint32_t));
     if (t->entries && t->slots)
         return 0;
     /* both or neither: callers test ``entries`` alone */
@@ -136,29 +147,25 @@ static void table_clear(Table *t)
     table_init(t, es, ks);
 }
 
+/* Twice the slots, placed again from the entries' keys: a slot keeps too
+ * few hash bits to find its new place itself. The entries are read in
+ * order, so this costs a hash per entry, not a cache miss. */
 static int table_grow_slots(Table *t)
 {
     size_t n = t->nslots * 2;
-    uint64_t *s = calloc(n, sizeof(uint64_t));
+    uint32_t *s = calloc(n, sizeof(uint32_t));
     if (!s)
         return -1;
-    for (size_t i = 0; i < t->nslots; i++) {
-        uint64_t slot = t->slots[i];
-        if (!slot)
-            continue;
-        /* up to 2^32 slots the stored hash bits give the position */
-        uint64_t h = n <= (1ULL << 32) ? SLOT_HASH(slot)
-                                       : hash_words(t->entries + (size_t)(SLOT_INDEX(slot) - 1) *
-                                                                     t->entry_size,
-                                                    t->key_size);
-        size_t j = h & (n - 1);
-        while (s[j])
-            j = (j + 1) & (n - 1);
-        s[j] = slot;
-    }
     free(t->slots);
     t->slots = s;
     t->nslots = n;
+    for (size_t i = 0; i < t->count; i++) {
+        uint64_t h = hash_words(t->entries + i * t->entry_size, t->key_size);
+        size_t j = h & (n - 1);
+        while (s[j])
+            j = (j + 1) & (n - 1);
+        s[j] = slot_tag(t, h) | (uint32_t)(i + 1);
+    }
     return 0;
 }
 
@@ -166,14 +173,14 @@ static int table_grow_slots(Table *t)
  * (the empty slot the key would go in). */
 static int64_t table_probe(const Table *t, const void *key, uint64_t h, size_t *at)
 {
-    uint32_t tag = (uint32_t)h;
-    size_t mask = t->nslots - 1, j = h & mask;
-    uint64_t slot;
+    uint32_t tag = slot_tag(t, h), mask = slot_mask(t);
+    size_t j = h & mask;
+    uint32_t slot;
     while ((slot = t->slots[j]) != 0) {
-        if (SLOT_HASH(slot) == tag &&
-            memcmp(t->entries + (size_t)(SLOT_INDEX(slot) - 1) * t->entry_size, key,
+        if ((slot & ~mask) == tag &&
+            memcmp(t->entries + (size_t)((slot & mask) - 1) * t->entry_size, key,
                    t->key_size) == 0)
-            return (int64_t)SLOT_INDEX(slot) - 1;
+            return (int64_t)(slot & mask) - 1;
         j = (j + 1) & mask;
     }
     *at = j;
@@ -185,12 +192,12 @@ static int64_t table_probe(const Table *t, const void *key, uint64_t h, size_t *
 static int64_t table_upsert(Table *t, const void *key, int *created)
 {
     uint64_t h = hash_words(key, t->key_size);
-    size_t j;
+    size_t j = 0;
     *created = 0;
     int64_t found = table_probe(t, key, h, &j);
     if (found >= 0)
         return found;
-    if (t->count >= 0xfffffff0u)
+    if (t->count >= MAX_ENTRIES)
         return -1;
     if (t->count == t->capacity) {
         size_t cap = t->capacity * 2;
@@ -205,7 +212,7 @@ static int64_t table_upsert(Table *t, const void *key, int *created)
     size_t idx = t->count++;
     memset(t->entries + idx * t->entry_size, 0, t->entry_size);
     memcpy(t->entries + idx * t->entry_size, key, t->key_size);
-    t->slots[j] = (uint64_t)(uint32_t)h << 32 | (uint32_t)(idx + 1);
+    t->slots[j] = slot_tag(t, h) | (uint32_t)(idx + 1);
     *created = 1;
     if (t->count * 2 > t->nslots && table_grow_slots(t) < 0)
         return -1;
@@ -222,15 +229,18 @@ static int64_t table_find(const Table *t, const void *key)
 /* ------------------------------------------------------------------ */
 /* table entries; Python mirrors these layouts as numpy dtypes         */
 
+/* A conversation's endpoints as the walker keys them: an IPv4 address is
+ * its own 4 bytes, an IPv6 address the number the walker gave it (its index
+ * in ``addr6``), so that a key is 14 bytes, not 40. */
 typedef struct {
-    uint8_t a[16], b[16]; /* endpoint addresses, a <= b by (address, port) */
+    uint8_t a[4], b[4]; /* a <= b by (address, port) */
     uint16_t port_a, port_b;
     uint8_t family, proto; /* 4 or 6; IP protocol number */
-    uint8_t pad[2];
-} ConvKey; /* 40 bytes */
+} ConvKey;                 /* 14 bytes */
 
 typedef struct {
     ConvKey k;
+    uint8_t messages[2]; /* messages handed to dissection per direction (saturating) */
     uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;
     int64_t first_ns, last_ns;
     uint8_t flags_ab, flags_ba; /* TCP flags seen from each side */
@@ -241,9 +251,33 @@ typedef struct {
                           * bits 2, 3: next_seq known for a->b, b->a */
     uint16_t vlan;
     uint32_t next_seq[2]; /* end of the highest payload seen per direction */
-    uint8_t messages[2];  /* messages handed to dissection per direction (saturating) */
-    uint8_t pad2[6];
-} ConvEntry; /* 112 bytes */
+} ConvEntry;              /* 80 bytes */
+
+/* A conversation as Python reads it (``layout.CONVERSATION``): addresses
+ * in full, without what only the walk needs. */
+typedef struct {
+    uint8_t a[16], b[16];
+    uint16_t port_a, port_b;
+    uint8_t family, proto, flags_ab, flags_ba;
+    uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;
+    int64_t first_ns, last_ns;
+    uint8_t syn_side, app;
+    uint16_t vlan;
+    uint8_t pad[4];
+} Conversation; /* 96 bytes */
+
+/* The same for a capture without IPv6 conversations
+ * (``layout.CONVERSATION_V4``): each address in 4 bytes, not 16. */
+typedef struct {
+    uint8_t a[4], b[4];
+    uint16_t port_a, port_b;
+    uint8_t family, proto, flags_ab, flags_ba;
+    uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;
+    int64_t first_ns, last_ns;
+    uint8_t syn_side, app;
+    uint16_t vlan;
+    uint8_t pad[4];
+} Conversation4; /* 72 bytes */
 
 typedef struct {
     uint8_t addr[16];
@@ -288,13 +322,26 @@ typedef struct {
 #define NO_TEMPLATE 0xffffffffu
 #define PENDING_TEMPLATE 0xfffffffeu /* a leader's dissection is on its way */
 
-typedef struct {
+/* Packed: 44 bytes, not 48 with the tail padding a uint64 would ask for
+ * (two million groups: 7 MiB). */
+typedef struct __attribute__((packed, aligned(4))) {
     GroupKey k;
     uint64_t count;
     int64_t first_ns, last_ns;
     uint32_t template; /* Python's dissection result, when shared; else NO_TEMPLATE */
-    uint32_t pad;
-} GroupEntry; /* 48 bytes */
+} GroupEntry;          /* 44 bytes */
+
+/* A message group as Python adds it up (``layout.GROUP_ROW``): groups with
+ * the same owner, direction and template are one row. The first 8 bytes,
+ * read as one little-endian integer, are owner << 32 | dir << 30 | template. */
+typedef struct {
+    uint32_t dir_template;
+    uint32_t owner;
+    uint64_t count;
+    int64_t first_ns, last_ns;
+} GroupRow; /* 32 bytes */
+
+#define ROW_TEMPLATES (1u << 30) /* template ids fit beside the direction */
 
 /* Dissection results that depend only on (app, role, digest): a new group
  * with a known key takes its template without a trip to Python. */
@@ -402,6 +449,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD Table conv, bind, station, group, templates, contents;
+    Table addr6; /* IPv6 addresses of conversations, numbered as first seen */
     uint8_t tcp_app[65536], udp_app[65536];
     DissectSpec spec[256];
     Framing framing[256];
@@ -852,6 +900,18 @@ typedef struct {
     uint8_t frag_proto; /* what every fragment names: IPv4 protocol, IPv6 fragment next header */
 } Packet;
 
+/* The number of an IPv6 address, written as a conversation key keeps it. */
+static int address6_number(Walker *w, const uint8_t *addr, uint8_t out[4])
+{
+    int created;
+    int64_t i = table_upsert(&w->addr6, addr, &created);
+    if (i < 0)
+        return -1;
+    uint32_t number = (uint32_t)i;
+    memcpy(out, &number, 4);
+    return 0;
+}
+
 static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64_t ts, uint16_t vlan,
                              const uint8_t *chunk)
 {
@@ -860,8 +920,14 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
     int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
     ConvKey key;
     memset(&key, 0, sizeof(key));
-    memcpy(key.a, src_is_a ? p->src : p->dst, alen);
-    memcpy(key.b, src_is_a ? p->dst : p->src, alen);
+    const uint8_t *a = src_is_a ? p->src : p->dst, *b = src_is_a ? p->dst : p->src;
+    if (alen == 4) {
+        memcpy(key.a, a, 4);
+        memcpy(key.b, b, 4);
+    } else if (address6_number(w, a, key.a) < 0 || address6_number(w, b, key.b) < 0) {
+        w->oom = 1;
+        return;
+    }
     key.port_a = src_is_a ? p->sport : p->dport;
     key.port_b = src_is_a ? p->dport : p->sport;
     key.family = (uint8_t)p->family;
@@ -1575,7 +1641,100 @@ static PyObject *table_bytes(const Table *t)
     return PyBytes_FromStringAndSize((const char *)t->entries, (Py_ssize_t)(t->count * t->entry_size));
 }
 
-static PyObject *conversations(Walker *w, PyObject *unused) { return table_bytes(&w->conv); }
+/* What Python reads of a conversation: the walk's entry without what only
+ * the walk needs, its addresses in full (``Conversation``) or, in a capture
+ * without IPv6 conversations, in 4 bytes each (``Conversation4``). */
+#define EXPORT_COUNTS(out, e)                                                                      \
+    do {                                                                                           \
+        (out)->port_a = (e)->k.port_a;                                                             \
+        (out)->port_b = (e)->k.port_b;                                                             \
+        (out)->family = (e)->k.family;                                                             \
+        (out)->proto = (e)->k.proto;                                                               \
+        (out)->flags_ab = (e)->flags_ab;                                                           \
+        (out)->flags_ba = (e)->flags_ba;                                                           \
+        (out)->pkts_ab = (e)->pkts_ab;                                                             \
+        (out)->pkts_ba = (e)->pkts_ba;                                                             \
+        (out)->bytes_ab = (e)->bytes_ab;                                                           \
+        (out)->bytes_ba = (e)->bytes_ba;                                                           \
+        (out)->first_ns = (e)->first_ns;                                                           \
+        (out)->last_ns = (e)->last_ns;                                                             \
+        (out)->syn_side = (e)->syn_side;                                                           \
+        (out)->app = (e)->app;                                                                     \
+        (out)->vlan = (e)->vlan;                                                                   \
+    } while (0)
+
+static void export_conversation(const Walker *w, const ConvEntry *e, Conversation *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (e->k.family == 4) {
+        memcpy(out->a, e->k.a, 4);
+        memcpy(out->b, e->k.b, 4);
+    } else {
+        uint32_t a, b;
+        memcpy(&a, e->k.a, 4);
+        memcpy(&b, e->k.b, 4);
+        memcpy(out->a, w->addr6.entries + (size_t)a * 16, 16);
+        memcpy(out->b, w->addr6.entries + (size_t)b * 16, 16);
+    }
+    EXPORT_COUNTS(out, e);
+}
+
+static void export_conversation4(const ConvEntry *e, Conversation4 *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->a, e->k.a, 4);
+    memcpy(out->b, e->k.b, 4);
+    EXPORT_COUNTS(out, e);
+}
+
+/* The size of a conversation as Python gets it: 16-byte addresses only when
+ * the capture has IPv6 conversations. */
+static size_t conversation_size(const Walker *w)
+{
+    return w->addr6.count ? sizeof(Conversation) : sizeof(Conversation4);
+}
+
+/* Every conversation as Python reads it, written over the walk's entries in
+ * ``data`` (room for ``n`` of the larger of the two). Smaller ones are
+ * written front to back, larger back to front: each entry is copied out
+ * before its place is written, and no place written holds an entry not yet
+ * read. */
+static void export_conversations(const Walker *w, uint8_t *data, size_t n)
+{
+    if (conversation_size(w) == sizeof(Conversation4)) {
+        for (size_t i = 0; i < n; i++) {
+            ConvEntry e;
+            Conversation4 out;
+            memcpy(&e, data + i * sizeof(ConvEntry), sizeof(e));
+            export_conversation4(&e, &out);
+            memcpy(data + i * sizeof(out), &out, sizeof(out));
+        }
+        return;
+    }
+    for (size_t i = n; i-- > 0;) {
+        ConvEntry e;
+        Conversation out;
+        memcpy(&e, data + i * sizeof(ConvEntry), sizeof(e));
+        export_conversation(w, &e, &out);
+        memcpy(data + i * sizeof(out), &out, sizeof(out));
+    }
+}
+
+/* conversations() -> bytes: a copy of what take_conversations would hand over. */
+static PyObject *conversations(Walker *w, PyObject *unused)
+{
+    size_t n = w->conv.count, size = conversation_size(w);
+    size_t room = size > sizeof(ConvEntry) ? size : sizeof(ConvEntry);
+    PyObject *r = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * room));
+    if (!r)
+        return NULL;
+    uint8_t *data = (uint8_t *)PyBytes_AS_STRING(r);
+    memcpy(data, w->conv.entries, n * sizeof(ConvEntry));
+    export_conversations(w, data, n);
+    if (_PyBytes_Resize(&r, (Py_ssize_t)(n * size)) < 0)
+        return NULL;
+    return r;
+}
 static PyObject *bindings(Walker *w, PyObject *unused) { return table_bytes(&w->bind); }
 static PyObject *stations(Walker *w, PyObject *unused) { return table_bytes(&w->station); }
 
@@ -1608,39 +1767,216 @@ static PyTypeObject EntriesType = {
     .tp_as_buffer = &entries_as_buffer,
 };
 
-/* The table's entries as a writable memoryview of an Entries buffer
- * (trimmed to its count); the table starts over empty. For a million
- * conversations this saves a copy of a hundred MiB at the peak of an ingest. */
-static PyObject *table_take(Table *t)
+/* A buffer of ``size`` bytes at ``data`` (malloc'd; freed with the last
+ * view of it) as a writable memoryview. */
+static PyObject *hand_over(uint8_t *data, size_t size)
 {
     Entries *taken = PyObject_New(Entries, &EntriesType);
-    if (!taken)
+    if (!taken) {
+        free(data);
         return NULL;
-    size_t used = t->count * t->entry_size;
+    }
+    taken->data = data;
+    taken->size = (Py_ssize_t)size;
+    PyObject *view = PyMemoryView_FromObject((PyObject *)taken);
+    Py_DECREF(taken); /* the view holds it now */
+    return view;
+}
+
+/* The table's first ``used`` bytes of entries as a writable memoryview of
+ * an Entries buffer (trimmed to them); the table starts over empty. For a
+ * million conversations this saves a copy of a hundred MiB at the peak of
+ * an ingest. */
+static PyObject *table_take(Table *t, size_t used)
+{
     uint8_t *data = t->entries;
     if (used) {
         uint8_t *trimmed = realloc(data, used); /* shrinking: in place, or a remap */
         if (trimmed)
             data = trimmed;
     }
-    taken->data = data;
-    taken->size = (Py_ssize_t)used;
     t->entries = NULL;
     table_clear(t);
-    if (!t->entries) {
-        Py_DECREF(taken);
+    PyObject *view = hand_over(data, used);
+    if (view && !t->entries) {
+        Py_DECREF(view);
         return PyErr_NoMemory();
     }
-    PyObject *view = PyMemoryView_FromObject((PyObject *)taken);
-    Py_DECREF(taken); /* the view holds it now */
     return view;
 }
 
-static PyObject *take_conversations(Walker *w, PyObject *unused) { return table_take(&w->conv); }
-static PyObject *take_bindings(Walker *w, PyObject *unused) { return table_take(&w->bind); }
-static PyObject *take_stations(Walker *w, PyObject *unused) { return table_take(&w->station); }
-static PyObject *take_groups(Walker *w, PyObject *unused) { return table_take(&w->group); }
+static PyObject *take_entries(Table *t) { return table_take(t, t->count * t->entry_size); }
+
+/* take_conversations() -> (entries, address size): the conversations as
+ * Python reads them, written over the walk's entries (grown first when
+ * larger: a remap, not a copy), and the size of each address in them. */
+static PyObject *take_conversations(Walker *w, PyObject *unused)
+{
+    Table *t = &w->conv;
+    size_t n = t->count, size = conversation_size(w);
+    free(t->slots); /* not needed to export: gone before the entries grow */
+    t->slots = NULL;
+    if (n && size > t->entry_size) {
+        uint8_t *grown = realloc(t->entries, n * size);
+        if (!grown) {
+            table_clear(t);
+            return PyErr_NoMemory();
+        }
+        t->entries = grown;
+        t->capacity = n;
+    }
+    export_conversations(w, t->entries, n);
+    PyObject *view = table_take(t, n * size);
+    if (!view)
+        return NULL;
+    table_clear(&w->addr6);
+    return Py_BuildValue("(Nn)", view, (Py_ssize_t)(size == sizeof(Conversation) ? 16 : 4));
+}
+
+static PyObject *take_bindings(Walker *w, PyObject *unused) { return take_entries(&w->bind); }
+static PyObject *take_stations(Walker *w, PyObject *unused) { return take_entries(&w->station); }
 static PyObject *groups(Walker *w, PyObject *unused) { return table_bytes(&w->group); }
+
+#define SPLIT_STEP 65536 /* rows moved between two trims of the rows' memory */
+
+/* Each template's rows in a block of its own, taken from the end of the
+ * ``n`` rows at ``data``, whose memory is trimmed as they go (and freed):
+ * the rows are never held twice. -> {template: memoryview}. */
+static PyObject *rows_by_template(uint8_t *data, size_t n, size_t ntemplates)
+{
+    uint8_t **block = calloc(ntemplates ? ntemplates : 1, sizeof(uint8_t *));
+    size_t *len = calloc(ntemplates ? ntemplates : 1, sizeof(size_t));
+    size_t *cap = calloc(ntemplates ? ntemplates : 1, sizeof(size_t));
+    PyObject *result = NULL;
+    int ok = block && len && cap;
+    while (ok && n) {
+        size_t stop = n > SPLIT_STEP ? n - SPLIT_STEP : 0;
+        for (size_t r = n; ok && r-- > stop;) {
+            GroupRow row;
+            memcpy(&row, data + r * sizeof(GroupRow), sizeof(row));
+            uint32_t t = row.dir_template & (ROW_TEMPLATES - 1);
+            if (len[t] == cap[t]) {
+                size_t more = cap[t] ? cap[t] * 2 : 16;
+                uint8_t *grown = realloc(block[t], more * sizeof(GroupRow));
+                if (!grown) {
+                    ok = 0;
+                    break;
+                }
+                block[t] = grown;
+                cap[t] = more;
+            }
+            memcpy(block[t] + len[t]++ * sizeof(GroupRow), &row, sizeof(row));
+        }
+        n = stop;
+        if (ok && n) {
+            uint8_t *trimmed = realloc(data, n * sizeof(GroupRow)); /* shrinking */
+            if (trimmed)
+                data = trimmed;
+        }
+    }
+    free(data);
+    if (ok)
+        result = PyDict_New();
+    for (size_t t = 0; t < ntemplates && block && len && cap; t++) {
+        if (!block[t])
+            continue;
+        if (!result) {
+            free(block[t]);
+            continue;
+        }
+        uint8_t *trimmed = realloc(block[t], len[t] * sizeof(GroupRow));
+        PyObject *key = PyLong_FromSize_t(t);
+        PyObject *view = hand_over(trimmed ? trimmed : block[t], len[t] * sizeof(GroupRow));
+        if (!key || !view || PyDict_SetItem(result, key, view) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(key);
+        Py_XDECREF(view);
+    }
+    free(block);
+    free(len);
+    free(cap);
+    if (!result && !PyErr_Occurred())
+        PyErr_NoMemory();
+    return result;
+}
+
+/* take_group_rows(groups, templates, wanted) -> {template: entries of
+ * GroupRow}: the message groups whose template is marked in ``wanted``
+ * (one byte a template id: whether its dissection observed anything),
+ * added up by (owner, dir, template), each template's rows apart.
+ * ``groups`` and ``templates`` (uint32 each) are the templates Python found
+ * for groups, which the walker did not know. The rows are added up in a
+ * table of their own written over the groups' memory (row r at or before
+ * group r, which is read first), and the walker's group slots go before
+ * that table's come: the rows cost no memory beyond the groups'. The group
+ * table starts over empty. */
+static PyObject *take_group_rows(Walker *w, PyObject *args)
+{
+    Py_buffer gbuf, tbuf, wbuf;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &gbuf, &tbuf, &wbuf))
+        return NULL;
+    PyObject *result = NULL;
+    Table *g = &w->group;
+    size_t ng = g->count;
+    if (gbuf.len != tbuf.len || gbuf.len % 4 || (size_t)wbuf.len > ROW_TEMPLATES) {
+        PyErr_SetString(PyExc_ValueError, "take_group_rows: tables of the wrong size");
+        goto done;
+    }
+    const uint32_t *groups = gbuf.buf, *templates = tbuf.buf;
+    for (size_t k = 0; k < (size_t)gbuf.len / 4; k++)
+        if (groups[k] < ng)
+            ((GroupEntry *)(g->entries + (size_t)groups[k] * sizeof(GroupEntry)))->template =
+                templates[k];
+    free(g->slots);
+    g->slots = NULL;
+    Table rows;
+    memset(&rows, 0, sizeof(rows));
+    rows.entries = g->entries;
+    rows.entry_size = sizeof(GroupRow);
+    rows.key_size = 8;
+    rows.capacity = ng; /* never reached beyond: a row per group at most */
+    rows.nslots = 2048;
+    rows.slots = calloc(rows.nslots, sizeof(uint32_t));
+    const uint8_t *wanted = wbuf.buf;
+    for (size_t i = 0; rows.slots && i < ng; i++) {
+        GroupEntry e;
+        memcpy(&e, g->entries + i * sizeof(GroupEntry), sizeof(e));
+        if (e.template >= (size_t)wbuf.len || !wanted[e.template])
+            continue; /* NO_TEMPLATE too */
+        uint32_t key[2] = {(uint32_t)e.k.dir << 30 | e.template, e.k.owner};
+        int created;
+        int64_t r = table_upsert(&rows, key, &created);
+        if (r < 0) {
+            free(rows.slots);
+            rows.slots = NULL;
+            break;
+        }
+        GroupRow *row = (GroupRow *)(rows.entries + (size_t)r * sizeof(GroupRow));
+        if (created) {
+            row->first_ns = e.first_ns;
+            row->last_ns = e.last_ns;
+        }
+        row->count += e.count;
+        if (e.first_ns < row->first_ns)
+            row->first_ns = e.first_ns;
+        if (e.last_ns > row->last_ns)
+            row->last_ns = e.last_ns;
+    }
+    if (!rows.slots) {
+        table_clear(g); /* half added up: nothing of it is kept */
+        PyErr_NoMemory();
+        goto done;
+    }
+    free(rows.slots);
+    g->entries = NULL; /* the rows' now, freed as they are split */
+    table_clear(g);
+    result = rows_by_template(rows.entries, rows.count, (size_t)wbuf.len);
+done:
+    PyBuffer_Release(&gbuf);
+    PyBuffer_Release(&tbuf);
+    PyBuffer_Release(&wbuf);
+    return result;
+}
 
 static PyObject *take_events(Walker *w, PyObject *unused)
 {
@@ -1662,7 +1998,22 @@ static PyObject *entry_at(const Table *t, PyObject *arg)
                                      (Py_ssize_t)t->entry_size);
 }
 
-static PyObject *conversation(Walker *w, PyObject *arg) { return entry_at(&w->conv, arg); }
+/* conversation(index): one conversation as ``Conversation`` (16-byte
+ * addresses, whatever the capture holds). */
+static PyObject *conversation(Walker *w, PyObject *arg)
+{
+    Py_ssize_t i = PyLong_AsSsize_t(arg);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    if (i < 0 || (size_t)i >= w->conv.count) {
+        PyErr_SetString(PyExc_IndexError, "no such entry");
+        return NULL;
+    }
+    const ConvEntry *e = (const ConvEntry *)(w->conv.entries + (size_t)i * sizeof(ConvEntry));
+    Conversation out;
+    export_conversation(w, e, &out);
+    return PyBytes_FromStringAndSize((const char *)&out, sizeof(out));
+}
 static PyObject *station(Walker *w, PyObject *arg) { return entry_at(&w->station, arg); }
 
 static PyObject *counters(Walker *w, PyObject *unused)
@@ -1683,6 +2034,7 @@ static PyObject *reset(Walker *w, PyObject *unused)
     table_clear(&w->group);
     table_clear(&w->templates);
     table_clear(&w->contents);
+    table_clear(&w->addr6);
     memset(w->frag, 0, sizeof(w->frag));
     memset(w->counters, 0, sizeof(w->counters));
     w->first_ns = w->last_ns = 0;
@@ -1700,12 +2052,15 @@ static PyObject *reset(Walker *w, PyObject *unused)
 
 static PyObject *sizes(PyObject *unused, PyObject *unused2)
 {
-    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "conversation", (Py_ssize_t)sizeof(ConvEntry),
+    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "conversation",
+                         (Py_ssize_t)sizeof(Conversation),
                          "binding", (Py_ssize_t)sizeof(BindEntry), "station",
                          (Py_ssize_t)sizeof(StationEntry), "group", (Py_ssize_t)sizeof(GroupEntry),
                          "event", (Py_ssize_t)sizeof(Event), "interface", (Py_ssize_t)sizeof(Interface),
                          "signature", (Py_ssize_t)sizeof(Signature), "framing",
-                         (Py_ssize_t)sizeof(Framing));
+                         (Py_ssize_t)sizeof(Framing), "conversation_v4",
+                         (Py_ssize_t)sizeof(Conversation4), "group_row",
+                         (Py_ssize_t)sizeof(GroupRow));
 }
 
 static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
@@ -1715,7 +2070,8 @@ static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
         table_init(&w->station, sizeof(StationEntry), sizeof(StationKey)) < 0 ||
         table_init(&w->group, sizeof(GroupEntry), sizeof(GroupKey)) < 0 ||
         table_init(&w->templates, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0 ||
-        table_init(&w->contents, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0) {
+        table_init(&w->contents, sizeof(TemplateEntry), sizeof(TemplateKey)) < 0 ||
+        table_init(&w->addr6, 16, 16) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -1730,6 +2086,7 @@ static void walker_dealloc(Walker *w)
     table_free(&w->group);
     table_free(&w->templates);
     table_free(&w->contents);
+    table_free(&w->addr6);
     free(w->events);
     Py_TYPE(w)->tp_free((PyObject *)w);
 }
@@ -1751,8 +2108,8 @@ static PyMethodDef walker_methods[] = {
      "MAC/IP binding entries, taken out of the walker without a copy."},
     {"take_stations", (PyCFunction)take_stations, METH_NOARGS,
      "Station entries, taken out of the walker without a copy."},
-    {"take_groups", (PyCFunction)take_groups, METH_NOARGS,
-     "Message group entries, taken out of the walker without a copy."},
+    {"take_group_rows", (PyCFunction)take_group_rows, METH_VARARGS,
+     "Message groups added up by owner, direction and template, taken out of the walker."},
     {"take_events", (PyCFunction)take_events, METH_NOARGS, "New message events since last call."},
     {"conversation", (PyCFunction)conversation, METH_O, "One conversation entry."},
     {"station", (PyCFunction)station, METH_O, "One station entry."},

@@ -20,6 +20,7 @@ the conversation with it (MMS on S7comm's TCP 102).
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import islice
 from typing import Final
@@ -27,11 +28,19 @@ from typing import Final
 import numpy as np
 
 from otseam.decode import _framewalk
-from otseam.decode.addresses import ip_text, mac_text
+from otseam.decode.addresses import ip_text
 from otseam.decode.anchors import key_masks
-from otseam.decode.layout import BINDING, CONVERSATION, EVENT, GROUP, STATION, Counter
+from otseam.decode.endpoints import RowEndpoints
+from otseam.decode.layout import (
+    BINDING,
+    CONVERSATION,
+    CONVERSATION_V4,
+    EVENT,
+    GROUP_ROW,
+    STATION,
+    Counter,
+)
 from otseam.decode.reassembly import TcpStream
-from otseam.decode.runs import runs
 from otseam.decode.templates import DST, SRC, Entries, Template, count_once, spread
 from otseam.errors import DissectorError
 from otseam.model.capture import CaptureFacts
@@ -51,8 +60,7 @@ __all__ = ["FrameDecoder"]
 
 MAX_OBSERVATIONS_PER_MESSAGE: Final = 256
 NO_GROUP: Final = 0xFFFFFFFF
-NO_TEMPLATE: Final = 0xFFFFFFFF
-TEMPLATE_MASK: Final = (1 << 30) - 1  # template ids are packed beside owner and direction
+TEMPLATE_MASK: Final = (1 << 30) - 1  # template ids are packed beside the direction (GROUP_ROW)
 TRANSPORTS: Final[dict[int, Transport]] = {6: "tcp", 17: "udp", 0: "l2"}
 
 
@@ -78,10 +86,14 @@ class FrameDecoder:
         self._template_ids: dict[Template, int] = {}
         self._by_header: dict[tuple[object, ...], int] = {}
         self._by_content: dict[int, int] = {}  # walker content digest -> template
-        self._group_template = array("I")
+        # the templates Python found for groups, by group (ascending, as the
+        # walker numbers groups and reports each once): a few thousand pairs
+        # where an array by group would be a million entries
+        self._known_groups = array("I")
+        self._known_templates = array("I")
         self._single: list[tuple[Observation, int]] = []  # stream events, count 1 each
         self._shared: set[int] = set()  # templates that depend on the group key alone
-        self._groups = memoryview(b"")  # the walker's message groups, once released
+        self._rows: dict[int, memoryview] = {}  # each template's group rows, once released
 
     def collect(self, window: memoryview) -> None:
         """Dissect the messages the last walk found in ``window``."""
@@ -136,20 +148,18 @@ class FrameDecoder:
     def _follow(self, group: int, leader: int) -> bool:
         """Give ``group`` its leader's template when that one is shared (the
         walker saw the same key first in ``leader``, in this batch)."""
-        known = self._group_template
-        template = known[leader] if leader < len(known) else NO_TEMPLATE
-        if template == NO_TEMPLATE or template not in self._shared:
+        at = bisect_left(self._known_groups, leader)
+        if at == len(self._known_groups) or self._known_groups[at] != leader:
+            return False
+        template = self._known_templates[at]
+        if template not in self._shared:
             return False
         self._set_template(group, template)
         return True
 
     def _set_template(self, group: int, template: int) -> None:
-        while len(self._group_template) < group:
-            self._group_template.append(NO_TEMPLATE)
-        if len(self._group_template) == group:
-            self._group_template.append(template)
-        else:
-            self._group_template[group] = template
+        self._known_groups.append(group)
+        self._known_templates.append(template)
 
     def _template_for(
         self, spec: ProtocolSpec, message: bytes, ctx: MessageContext
@@ -254,8 +264,13 @@ class FrameDecoder:
         """Free the walker's tables once they are taken out (``finish`` does,
         as soon as it has): the rest of the work does not need them (for a
         million conversations they are a few hundred MiB). The message
-        groups are kept, taken over without a copy, for ``finish`` to add up."""
-        self._groups = self.walker.take_groups()
+        groups are kept, added up by (owner, direction, template) in their
+        own memory, for ``finish`` to spread: only groups whose template
+        observed something (``Entries.of_template``)."""
+        observing = bytes(len(made) > 0 for made in self._entries.of_template)
+        self._rows = self.walker.take_group_rows(
+            self._known_groups, self._known_templates, observing
+        )
         self.walker.reset()
         self._streams.clear()
         self._by_content.clear()
@@ -281,19 +296,17 @@ class FrameDecoder:
             first_ns=first_ns,
             last_ns=last_ns,
             # taken out of the walker, not copied: the largest table at the peak
-            conversations=np.frombuffer(self.walker.take_conversations(), dtype=CONVERSATION),
+            conversations=_conversations(*self.walker.take_conversations()),
             bindings=np.frombuffer(self.walker.take_bindings(), dtype=BINDING),
             stations=np.frombuffer(self.walker.take_stations(), dtype=STATION),
             app_names={i: s.name for i, s in enumerate(self.registry.specs, start=1)},
             problems=problems,
         )
         self.release()  # all taken out: the tables' memory goes before the spread needs its own
-        groups = np.frombuffer(self._groups, dtype=GROUP)
-        self._groups = memoryview(b"")
-        rows = self._group_rows(groups)
-        del groups
-        if rows is not None:
-            self._apply_templates(facts, *rows)
+        rows = {t: np.frombuffer(taken, dtype=GROUP_ROW) for t, taken in self._rows.items()}
+        self._rows = {}  # the arrays hold the rows now: each goes once spread
+        if rows:
+            self._apply_templates(facts, rows)
         for obs, ts in self._single:
             count_once(facts, obs, ts)
         if self._labels:
@@ -301,79 +314,35 @@ class FrameDecoder:
             facts.conversations["app"][owners] = list(self._labels.values())  # writable: taken
         return facts
 
-    def _group_rows(
-        self, groups: np.ndarray
-    ) -> (
-        tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]] | None
-    ):
-        """Every (owner, direction, template) that groups with a template
-        make, with their (count, first, last) added up; None if none."""
-        templates = groups["template"].copy()  # shared in C, without a Python event
-        known = np.frombuffer(self._group_template, dtype=np.uint32)[: len(groups)]
-        from_python = known != NO_TEMPLATE
-        templates[: len(known)][from_python] = known[from_python]
-        keep = np.flatnonzero(templates != NO_TEMPLATE).astype(np.uint32)  # as the walker counts
-        if not len(keep):
-            return None
-        # One row per (owner, direction, template): groups differing only in
-        # digest but dissected alike are added up first. Columns are read
-        # through indexes, never as a copy of whole 48-byte groups.
-        packed = groups["owner"][keep].astype(np.uint64)  # built in place
-        packed <<= np.uint64(32)
-        packed |= groups["dir"][keep].astype(np.uint64) << np.uint64(30)
-        packed |= templates[keep]
-        del templates
-        order, starts = runs(packed, stable=True)  # near sorted already
-        at = keep[order]  # each sorted row's group
-        del keep
-        rows = packed[order[starts]]
-        del packed, order
-        owner = (rows >> np.uint64(32)).astype(np.uint32)  # 32-bit, as in the walker
-        direction = ((rows >> np.uint64(30)) & np.uint64(3)).astype(np.uint8)
-        tpl = (rows & np.uint64(TEMPLATE_MASK)).astype(np.int32)
-        del rows
-        counts = (
-            np.add.reduceat(groups["count"][at], starts),
-            np.minimum.reduceat(groups["first_ns"][at], starts),
-            np.maximum.reduceat(groups["last_ns"][at], starts),
-        )
-        return owner, direction, tpl, counts
+    def _apply_templates(self, facts: CaptureFacts, rows: dict[int, np.ndarray]) -> None:
+        """Observations of every group row (``rows``: by template): its
+        template with its addresses put in. Takes the rows out of ``rows``."""
+        self._relabel(rows)
+        endpoints = RowEndpoints(facts, rows.values())
+        spread(facts, self._entries, rows, endpoints, endpoints.names)
 
-    def _apply_templates(
-        self,
-        facts: CaptureFacts,
-        owner: np.ndarray,
-        direction: np.ndarray,
-        tpl: np.ndarray,
-        counts: tuple[np.ndarray, np.ndarray, np.ndarray],
-    ) -> None:
-        """Observations of every group: its template with its addresses put in."""
-        labels = np.asarray(self._template_label, dtype=np.uint8)[tpl]
-        relabel = (labels > 0) & (direction < 2)  # conversations, not layer-2 stations
-        self._labels.update(zip(owner[relabel].tolist(), labels[relabel].tolist(), strict=True))
-        src, dst, names = self._addresses(facts, owner, direction)
-        spread(facts, self._entries, tpl, src, dst, counts, names)
+    def _relabel(self, rows: dict[int, np.ndarray]) -> None:
+        """Conversations with rows whose template gives a role of a protocol
+        their port's protocol carries are labelled with it; of an owner's
+        rows that relabel, the last by (direction, template) stands."""
+        owners, keys, labels = [], [], []
+        for template, part in rows.items():
+            label = self._template_label[template]
+            if label:
+                conv = part[part["dir_template"] >> 30 < 2]  # conversations, not stations
+                owners.append(conv["owner"])
+                keys.append(conv["owner"].astype(np.uint64) << np.uint64(32) | conv["dir_template"])
+                labels.append(np.full(len(conv), label, dtype=np.uint8))
+        if owners:
+            order = np.argsort(np.concatenate(keys), kind="stable")
+            in_order = (np.concatenate(owners)[order], np.concatenate(labels)[order])
+            self._labels.update(zip(*(column.tolist() for column in in_order), strict=True))
 
-    def _addresses(
-        self, facts: CaptureFacts, owners: np.ndarray, dirs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Sender and receiver of each (owner, direction), as indexes into
-        the returned address texts."""
-        src = np.empty(len(owners), dtype=np.int32)  # ids of up to millions of addresses
-        dst = np.empty(len(owners), dtype=np.int32)
-        ip = dirs < 2
-        a_ids, b_ids, texts = facts.endpoints()
-        at = owners[ip]
-        forward = dirs[ip] == 0
-        src[ip] = np.where(forward, a_ids[at], b_ids[at])
-        dst[ip] = np.where(forward, b_ids[at], a_ids[at])
-        names: list[str] = texts.tolist()
-        if (~ip).any():
-            macs, inverse = np.unique(facts.stations["mac"][owners[~ip]], return_inverse=True)
-            src[~ip] = len(names) + inverse.ravel()
-            dst[~ip] = len(names) + len(macs)
-            names = [*names, *(mac_text(m) for m in macs.tolist()), ""]
-        return src, dst, names
+
+def _conversations(taken: memoryview, address_size: int) -> np.ndarray:
+    """The walker's conversations as it hands them over: with 4-byte
+    addresses when the capture has no IPv6 conversation."""
+    return np.frombuffer(taken, dtype=CONVERSATION if address_size == 16 else CONVERSATION_V4)
 
 
 def _header_key(

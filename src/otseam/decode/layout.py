@@ -16,9 +16,11 @@ from otseam.decode import _framewalk
 __all__ = [
     "BINDING",
     "CONVERSATION",
+    "CONVERSATION_V4",
     "EVENT",
     "FRAMING",
     "GROUP",
+    "GROUP_ROW",
     "INTERFACE",
     "SIGNATURE",
     "STATION",
@@ -27,33 +29,37 @@ __all__ = [
     "WalkStatus",
 ]
 
-CONVERSATION: Final = np.dtype(
-    [
-        ("a", "u1", 16),
-        ("b", "u1", 16),
-        ("port_a", "<u2"),
-        ("port_b", "<u2"),
-        ("family", "u1"),
-        ("proto", "u1"),
-        ("_pad0", "u1", 2),
-        ("pkts_ab", "<u8"),
-        ("pkts_ba", "<u8"),
-        ("bytes_ab", "<u8"),
-        ("bytes_ba", "<u8"),
-        ("first_ns", "<i8"),
-        ("last_ns", "<i8"),
-        ("flags_ab", "u1"),
-        ("flags_ba", "u1"),
-        ("syn_side", "u1"),
-        ("app", "u1"),
-        ("_sig", "u1"),
-        ("stream_dirs", "u1"),
-        ("vlan", "<u2"),
-        ("next_seq", "<u4", 2),
-        ("messages", "u1", 2),
-        ("_pad2", "u1", 6),
-    ]
-)
+
+def _conversation(address_size: int) -> np.dtype[np.void]:
+    """A conversation as the walker hands it over, with addresses of
+    ``address_size`` bytes (the first 4 of 16 for IPv4)."""
+    return np.dtype(
+        [
+            ("a", "u1", address_size),
+            ("b", "u1", address_size),
+            ("port_a", "<u2"),
+            ("port_b", "<u2"),
+            ("family", "u1"),
+            ("proto", "u1"),
+            ("flags_ab", "u1"),
+            ("flags_ba", "u1"),
+            ("pkts_ab", "<u8"),
+            ("pkts_ba", "<u8"),
+            ("bytes_ab", "<u8"),
+            ("bytes_ba", "<u8"),
+            ("first_ns", "<i8"),
+            ("last_ns", "<i8"),
+            ("syn_side", "u1"),
+            ("app", "u1"),
+            ("vlan", "<u2"),
+            ("_pad", "u1", 4),
+        ]
+    )
+
+
+CONVERSATION: Final = _conversation(16)
+# a capture without IPv6 conversations: 24 bytes less a conversation
+CONVERSATION_V4: Final = _conversation(4)
 
 BINDING: Final = np.dtype(
     [
@@ -95,6 +101,7 @@ STATION: Final = np.dtype(
     ]
 )
 
+# a message group as the walker keeps it while it walks (packed: 44 bytes)
 GROUP: Final = np.dtype(
     [
         ("owner", "<u4"),
@@ -107,7 +114,18 @@ GROUP: Final = np.dtype(
         ("first_ns", "<i8"),
         ("last_ns", "<i8"),
         ("template", "<u4"),
-        ("_pad2", "<u4"),
+    ]
+)
+
+# message groups added up by (owner, direction, template): the first 8
+# bytes are owner << 32 | direction << 30 | template
+GROUP_ROW: Final = np.dtype(
+    [
+        ("dir_template", "<u4"),
+        ("owner", "<u4"),
+        ("count", "<u8"),
+        ("first_ns", "<i8"),
+        ("last_ns", "<i8"),
     ]
 )
 
@@ -206,9 +224,11 @@ def check_layout() -> None:
     sizes = _framewalk.sizes()
     expected = {
         "conversation": CONVERSATION,
+        "conversation_v4": CONVERSATION_V4,
         "binding": BINDING,
         "station": STATION,
         "group": GROUP,
+        "group_row": GROUP_ROW,
         "event": EVENT,
         "interface": INTERFACE,
         "signature": SIGNATURE,

@@ -14,6 +14,7 @@ first and last seen; Python objects are made only as the store takes them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -23,11 +24,13 @@ from otseam.decode.runs import runs
 from otseam.model.capture import SLOTS, TABLES, Block, CaptureFacts, tally
 from otseam.model.observations import Identity, Observation, Operation, ProtocolRole
 
-__all__ = ["DST", "SRC", "Entries", "Template", "count_once", "spread"]
+__all__ = ["DST", "SRC", "Endpoints", "Entries", "Template", "count_once", "spread"]
 
 SRC: Final = "\x00src"  # placeholders a template's addresses are written with
 DST: Final = "\x00dst"
 Template = tuple[Observation, ...]
+# the sender and receiver of each of some group rows, as indexes into names
+Endpoints = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,60 +89,79 @@ class Entries:
 def spread(
     facts: CaptureFacts,
     entries: Entries,
-    tpl: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    counts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rows: dict[int, np.ndarray],
+    endpoints: Endpoints,
     names: list[str],
 ) -> None:
-    """Add the rows of groups with templates ``tpl``, sender and receiver ids
-    ``src``/``dst`` (indexes into ``names``) and (count, first, last).
+    """Add the group rows of each template (``rows``: ``layout.GROUP_ROW``
+    arrays by template id; their count, first and last), with sender and
+    receiver by ``endpoints`` (indexes into ``names``).
 
-    One entry at a time, over the groups whose template has it: a million
-    groups times the few entries of each never exist at once."""
+    One entry at a time, over the rows of the templates that have it: a
+    million groups times the few entries of each never exist at once. A
+    template's rows are let go (taken out of ``rows``) once its last entry
+    is added: the rows shrink as the blocks grow."""
     texts = np.array([*names, ""], dtype=object)  # -1: no address
-    by_template = np.argsort(tpl, kind="stable")
-    bounds = np.searchsorted(tpl, np.arange(len(entries.of_template) + 1), sorter=by_template)
     holders: dict[int, list[tuple[int, tuple[str, ...]]]] = {}  # entry -> (template, fills)
     for template, made in enumerate(entries.of_template):
         for entry, fills in made:
             holders.setdefault(entry, []).append((template, fills))
-    count, first, last = counts
+    last_entry = {t: max(e for e, _ in made) for t, made in enumerate(entries.of_template) if made}
+    ends: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # template -> (senders, receivers)
     for entry in sorted(holders):
-        parts = [(by_template[bounds[t] : bounds[t + 1]], f) for t, f in holders[entry]]
-        row = np.concatenate([rows for rows, _ in parts])
-        if not len(row):
-            continue
-        a, b = (_slot(parts, k, src, dst) for k in range(len(SLOTS)))
-        # added up by (slot 0, slot 1), as one 64-bit integer: ids fit in 32 bits
-        order, starts = runs((a + 1).astype(np.uint64) << np.uint64(32) | (b + 1).astype(np.uint64))
-        row, leads = row[order], order[starts]
-        del order
-        item = entries.entries[entry]
-        facts.blocks[TABLES[item.table]].append(
-            Block(
-                item.key,
-                item.raw,
-                texts,
-                (a[leads], b[leads]),
-                np.add.reduceat(count[row], starts),
-                np.minimum.reduceat(first[row], starts),
-                np.maximum.reduceat(last[row], starts),
-            )
+        parts = []
+        for template, fills in holders[entry]:
+            if template in rows:
+                if template not in ends:
+                    ends[template] = endpoints(rows[template])
+                parts.append(Part(rows[template], ends[template], fills))
+        if parts:
+            _add_block(facts, entries.entries[entry], parts, texts)
+        for template, _ in holders[entry]:
+            if last_entry[template] == entry:
+                rows.pop(template, None)
+                ends.pop(template, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The rows of one template that has an entry, their senders and
+    receivers, and the fills of the entry in that template."""
+
+    rows: np.ndarray
+    ends: tuple[np.ndarray, np.ndarray]
+    fills: tuple[str, ...]
+
+    def slot(self, k: int) -> np.ndarray:
+        """The address id in slot ``k`` of each row: the sender's, the
+        receiver's, or -1."""
+        if len(self.fills) <= k:
+            return np.full(len(self.rows), -1, dtype=np.int32)
+        return self.ends[0] if self.fills[k] == "src" else self.ends[1]
+
+
+def _add_block(facts: CaptureFacts, item: Entry, parts: list[Part], texts: np.ndarray) -> None:
+    """The block of one entry: the rows of its templates, added up by
+    their addresses."""
+    a, b = (np.concatenate([part.slot(k) for part in parts]) for k in range(len(SLOTS)))
+    # added up by (slot 0, slot 1), as one 64-bit integer: ids fit in 32 bits
+    order, starts = runs((a + 1).astype(np.uint64) << np.uint64(32) | (b + 1).astype(np.uint64))
+    leads = order[starts]
+
+    def added(column: str, add: np.ufunc) -> np.ndarray:
+        # a column at a time: one copy of it, in the order of the runs
+        return add.reduceat(np.concatenate([part.rows[column] for part in parts])[order], starts)
+
+    facts.blocks[TABLES[item.table]].append(
+        Block(
+            item.key,
+            item.raw,
+            texts,
+            (a[leads], b[leads]),
+            added("count", np.add),
+            added("first_ns", np.minimum),
+            added("last_ns", np.maximum),
         )
-
-
-def _slot(
-    parts: list[tuple[np.ndarray, tuple[str, ...]]], k: int, src: np.ndarray, dst: np.ndarray
-) -> np.ndarray:
-    """The address id in slot ``k`` of each group row of ``parts`` (rows
-    and the fills of their entry): the sender's, the receiver's, or -1."""
-    ids = {"src": src, "dst": dst}
-    return np.concatenate(
-        [
-            ids[fills[k]][rows] if len(fills) > k else np.full(len(rows), -1, dtype=np.int32)
-            for rows, fills in parts
-        ]
     )
 
 

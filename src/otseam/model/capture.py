@@ -111,6 +111,8 @@ class CaptureFacts:
     counters: dict[str, int]
     first_ns: int
     last_ns: int
+    # ``layout.CONVERSATION``, or ``CONVERSATION_V4`` (4-byte addresses)
+    # when the capture has no IPv6 conversation
     conversations: np.ndarray
     bindings: np.ndarray
     stations: np.ndarray
@@ -136,9 +138,8 @@ class CaptureFacts:
         for the decoder's observation rows and the store's conversations."""
         if self._endpoints is None:
             conv, n = self.conversations, len(self.conversations)
-            family = np.concatenate([conv["family"], conv["family"]])
-            ids, texts = address_ids(family, np.concatenate([conv["a"], conv["b"]]))
-            ids = ids.astype(np.int32)  # kept to the end of the store: half of 64-bit
+            # 32-bit, kept to the end of the store: half of 64-bit
+            ids, texts = address_ids(conv["family"], conv["a"], conv["b"])
             self._endpoints = (ids[:n], ids[n:], np.array(texts, dtype=object))
         return self._endpoints
 
