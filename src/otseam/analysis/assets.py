@@ -208,12 +208,20 @@ def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, 
         conn,
         "INSERT INTO asset_addresses (kind, value, asset_id) VALUES ({params})",
         3,
-        sorted(  # in the order of the (kind, value) index: B-tree appends
-            (kind, value, ids[a.key])
-            for a in found.values()
-            for kind, values in (("mac", a.macs), ("ip", a.ips))
-            for value in values
-        ),
+        # in the order of the (kind, value) index, "ip" before "mac": B-tree
+        # appends; each kind sorted by its text alone (quicker than tuples)
+        [
+            row
+            for kind in ("ip", "mac")
+            for row in sorted(
+                (
+                    (kind, value, ids[a.key])
+                    for a in found.values()
+                    for value in (a.ips if kind == "ip" else a.macs)
+                ),
+                key=itemgetter(1),
+            )
+        ],
     )
 
 
