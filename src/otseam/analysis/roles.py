@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from otseam.store.bulk import bulk_rows
@@ -551,26 +551,58 @@ def load_facts(
     return facts
 
 
+# control characters no protocol name, role or evidence holds
+FIELD: Final = "\x1f"  # unit separator
+ITEM: Final = "\x1e"  # record separator
+
+
 def _load_protocol_roles(
     conn: Connection, asset_of: Mapping[str, str], facts: dict[str, AssetFacts]
 ) -> None:
     """``served``/``used`` of each asset from its addresses' protocol roles.
-    Names are interned: the driver makes a new string for every row, and a
-    million rows name a few dozen protocols."""
+    The database joins each address's roles into one text (role, protocol
+    and evidence apart by ``FIELD``, roles by ``ITEM``), and each distinct
+    text is read once: a
+    million roles are a few hundred thousand addresses and, in a plant, a
+    few dozen kinds of device. Assets of one address share what was read."""
+    c = protocol_roles.c
+    roles = func.aggregate_strings(c.role + FIELD + c.protocol + FIELD + c.evidence, ITEM)
+    query = select(c.address, roles).group_by(c.address)
+    read: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
     served: dict[str, dict[str, str]] = {}
     used: dict[str, dict[str, str]] = {}
-    c = protocol_roles.c
-    query = select(c.address, c.protocol, c.role, c.evidence)
-    for address, protocol, role, evidence in bulk_rows(conn, query):
+    for address, text in bulk_rows(conn, query):
         key = asset_of.get(address)
-        if key is not None:
-            sides = served if role == "server" else used
-            side = sides.get(key)
-            if side is None:
-                side = sides[key] = {}
-            if side.get(protocol) != "semantics":  # the better evidence wins
-                side[sys.intern(protocol)] = sys.intern(evidence)
+        if key is None:
+            continue
+        sides = read.get(text)
+        if sides is None:
+            sides = read[text] = _read_roles(text)
+        for found, side in zip((served, used), sides, strict=True):
+            if side:
+                held = found.get(key)
+                found[key] = side if held is None else _better(held, side)
     _set_protocols(facts, served, used)
+
+
+def _read_roles(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(served, used) from the text of one address's roles."""
+    served: dict[str, str] = {}
+    used: dict[str, str] = {}
+    for item in text.split(ITEM):
+        role, protocol, evidence = item.split(FIELD)
+        (served if role == "server" else used)[sys.intern(protocol)] = sys.intern(evidence)
+    return served, used
+
+
+def _better(held: Mapping[str, str], more: Mapping[str, str]) -> dict[str, str]:
+    """Protocols of two addresses of one asset, the better evidence of each
+    ("semantics" over "port"); a new mapping: both may be shared."""
+    merged = dict(held)
+    for protocol, evidence in more.items():
+        if merged.get(protocol) != "semantics":
+            merged[protocol] = evidence
+    return merged
 
 
 def _set_protocols(
