@@ -26,6 +26,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,9 @@ static inline uint64_t mix64(uint64_t h)
     return h;
 }
 
-static uint64_t hash_words(const void *key, size_t len)
+/* Inlined where ``len`` is a constant (a table's key size): the loop
+ * unrolls and no call is made. */
+static inline __attribute__((always_inline)) uint64_t hash_words(const void *key, size_t len)
 {
     const uint8_t *p = key;
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
@@ -87,6 +90,27 @@ static uint64_t hash_words(const void *key, size_t len)
     return h;
 }
 
+/* Whether two keys of ``len`` bytes are equal; inlined where ``len`` is a
+ * constant. A 14-byte key (ConvKey) is read as bytes 0-7, 8-11 and 12-13,
+ * not as two overlapping words: each piece then lies inside one of the
+ * writes see_conversation builds the key with. */
+static inline __attribute__((always_inline)) int key_equal(const void *a, const void *b, size_t len)
+{
+    if (len == 14) {
+        uint64_t a0, b0;
+        uint32_t a8, b8;
+        uint16_t a12, b12;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a8, (const uint8_t *)a + 8, 4);
+        memcpy(&b8, (const uint8_t *)b + 8, 4);
+        memcpy(&a12, (const uint8_t *)a + 12, 2);
+        memcpy(&b12, (const uint8_t *)b + 12, 2);
+        return ((a0 ^ b0) | (a8 ^ b8) | (uint64_t)(a12 ^ b12)) == 0;
+    }
+    return memcmp(a, b, len) == 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* open-addressing table of fixed-size entries whose key comes first   */
 
@@ -101,6 +125,12 @@ typedef struct {
      * the peak of the walk. */
     uint32_t *slots;
     size_t nslots; /* power of two, at least twice the count */
+    /* (entry index + 1) of the two keys last looked up, 0 = none: packets
+     * come in trains of one conversation, often a request and its answer
+     * in turn, so most lookups find their key here, without a hash or a
+     * probe. Never trusted beyond ``count`` or without comparing the key:
+     * a key is in one entry only, so a match is the entry. */
+    uint32_t recent[2];
 } Table;
 
 /* at most half the slots are used, and 2^32 slots have 32 index bits */
@@ -170,16 +200,17 @@ static int table_grow_slots(Table *t)
 }
 
 /* Index of the entry with this key, or -1; ``*at`` is where the probe ended
- * (the empty slot the key would go in). */
-static int64_t table_probe(const Table *t, const void *key, uint64_t h, size_t *at)
+ * (the empty slot the key would go in). ``ks`` is the table's key size,
+ * a constant where inlined. */
+static inline __attribute__((always_inline)) int64_t table_probe(const Table *t, const void *key,
+                                                                 uint64_t h, size_t *at, size_t ks)
 {
     uint32_t tag = slot_tag(t, h), mask = slot_mask(t);
     size_t j = h & mask;
     uint32_t slot;
     while ((slot = t->slots[j]) != 0) {
         if ((slot & ~mask) == tag &&
-            memcmp(t->entries + (size_t)((slot & mask) - 1) * t->entry_size, key,
-                   t->key_size) == 0)
+            key_equal(t->entries + (size_t)((slot & mask) - 1) * t->entry_size, key, ks))
             return (int64_t)(slot & mask) - 1;
         j = (j + 1) & mask;
     }
@@ -187,16 +218,11 @@ static int64_t table_probe(const Table *t, const void *key, uint64_t h, size_t *
     return -1;
 }
 
-/* Index of the entry with this key, inserting a zeroed one if absent;
- * -1 when memory runs out. */
-static int64_t table_upsert(Table *t, const void *key, int *created)
+/* A new zeroed entry with this key in empty slot ``at``; -1 when memory
+ * runs out. */
+static __attribute__((noinline)) int64_t table_insert(Table *t, const void *key, uint64_t h,
+                                                      size_t at)
 {
-    uint64_t h = hash_words(key, t->key_size);
-    size_t j = 0;
-    *created = 0;
-    int64_t found = table_probe(t, key, h, &j);
-    if (found >= 0)
-        return found;
     if (t->count >= MAX_ENTRIES)
         return -1;
     if (t->count == t->capacity) {
@@ -212,18 +238,52 @@ static int64_t table_upsert(Table *t, const void *key, int *created)
     size_t idx = t->count++;
     memset(t->entries + idx * t->entry_size, 0, t->entry_size);
     memcpy(t->entries + idx * t->entry_size, key, t->key_size);
-    t->slots[j] = slot_tag(t, h) | (uint32_t)(idx + 1);
-    *created = 1;
+    t->slots[at] = slot_tag(t, h) | (uint32_t)(idx + 1);
     if (t->count * 2 > t->nslots && table_grow_slots(t) < 0)
         return -1;
     return (int64_t)idx;
+}
+
+/* Index of the entry with this key, inserting a zeroed one if absent;
+ * -1 when memory runs out. ``ks`` must be the table's key size. */
+static inline __attribute__((always_inline)) int64_t table_upsert_sized(Table *t, const void *key,
+                                                                        int *created, size_t ks)
+{
+    *created = 0;
+    for (int k = 0; k < 2; k++) {
+        uint32_t r = t->recent[k];
+        if (r && r <= t->count && key_equal(t->entries + (size_t)(r - 1) * t->entry_size, key, ks)) {
+            t->recent[k] = t->recent[0];
+            t->recent[0] = r;
+            return (int64_t)r - 1;
+        }
+    }
+    uint64_t h = hash_words(key, ks);
+    size_t j = 0;
+    int64_t i = table_probe(t, key, h, &j, ks);
+    if (i < 0) {
+        i = table_insert(t, key, h, j);
+        if (i < 0)
+            return -1;
+        *created = 1;
+    }
+    t->recent[1] = t->recent[0];
+    t->recent[0] = (uint32_t)i + 1;
+    return i;
+}
+
+/* The same for a key of the table's own size (tables used off the
+ * per-packet path). */
+static int64_t table_upsert(Table *t, const void *key, int *created)
+{
+    return table_upsert_sized(t, key, created, t->key_size);
 }
 
 /* Index of the entry with this key, or -1. */
 static int64_t table_find(const Table *t, const void *key)
 {
     size_t j;
-    return table_probe(t, key, hash_words(key, t->key_size), &j);
+    return table_probe(t, key, hash_words(key, t->key_size), &j, t->key_size);
 }
 
 /* ------------------------------------------------------------------ */
@@ -237,6 +297,9 @@ typedef struct {
     uint16_t port_a, port_b;
     uint8_t family, proto; /* 4 or 6; IP protocol number */
 } ConvKey;                 /* 14 bytes */
+_Static_assert(sizeof(ConvKey) == 14 && offsetof(ConvKey, port_a) == 8 &&
+                   offsetof(ConvKey, family) == 12 && offsetof(ConvKey, proto) == 13,
+               "see_conversation writes ConvKey as two words");
 
 typedef struct {
     ConvKey k;
@@ -253,31 +316,24 @@ typedef struct {
     uint32_t next_seq[2]; /* end of the highest payload seen per direction */
 } ConvEntry;              /* 80 bytes */
 
-/* A conversation as Python reads it (``layout.CONVERSATION``): addresses
- * in full, without what only the walk needs. */
-typedef struct {
-    uint8_t a[16], b[16];
-    uint16_t port_a, port_b;
-    uint8_t family, proto, flags_ab, flags_ba;
-    uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;
-    int64_t first_ns, last_ns;
-    uint8_t syn_side, app;
-    uint16_t vlan;
-    uint8_t pad[4];
-} Conversation; /* 96 bytes */
+/* A conversation as Python reads it (``layout.CONVERSATION`` and
+ * ``CONVERSATION_V4``): without what only the walk needs, each address in
+ * ``ASIZE`` bytes. */
+#define CONVERSATION_STRUCT(ASIZE)                                                                 \
+    struct {                                                                                       \
+        uint8_t a[ASIZE], b[ASIZE];                                                                \
+        uint16_t port_a, port_b;                                                                   \
+        uint8_t family, proto, flags_ab, flags_ba;                                                 \
+        uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;                                             \
+        int64_t first_ns, last_ns;                                                                 \
+        uint8_t syn_side, app;                                                                     \
+        uint16_t vlan;                                                                             \
+        uint8_t pad[4];                                                                            \
+    }
 
-/* The same for a capture without IPv6 conversations
- * (``layout.CONVERSATION_V4``): each address in 4 bytes, not 16. */
-typedef struct {
-    uint8_t a[4], b[4];
-    uint16_t port_a, port_b;
-    uint8_t family, proto, flags_ab, flags_ba;
-    uint64_t pkts_ab, pkts_ba, bytes_ab, bytes_ba;
-    int64_t first_ns, last_ns;
-    uint8_t syn_side, app;
-    uint16_t vlan;
-    uint8_t pad[4];
-} Conversation4; /* 72 bytes */
+typedef CONVERSATION_STRUCT(16) Conversation; /* 96 bytes: addresses in full */
+/* a capture without IPv6 conversations: each address in 4 bytes, not 16 */
+typedef CONVERSATION_STRUCT(4) Conversation4; /* 72 bytes */
 
 typedef struct {
     uint8_t addr[16];
@@ -286,6 +342,9 @@ typedef struct {
     uint8_t family;
     uint8_t pad[5];
 } BindKey; /* 32 bytes */
+_Static_assert(sizeof(BindKey) == 32 && offsetof(BindKey, mac) == 16 &&
+                   offsetof(BindKey, vlan) == 24 && offsetof(BindKey, family) == 26,
+               "see_binding writes BindKey as four words");
 
 typedef struct {
     BindKey k;
@@ -490,7 +549,7 @@ static void see_station(Walker *w, uint64_t mac, uint16_t vlan, uint32_t wirelen
 {
     StationKey key = {mac};
     int created;
-    int64_t i = table_upsert(&w->station, &key, &created);
+    int64_t i = table_upsert_sized(&w->station, &key, &created, sizeof(key));
     if (i < 0) {
         w->oom = 1;
         return;
@@ -514,14 +573,30 @@ static void see_station(Walker *w, uint64_t mac, uint16_t vlan, uint32_t wirelen
 static void see_binding(Walker *w, uint64_t mac, uint16_t vlan, int family, const uint8_t *addr,
                         int64_t ts, uint8_t source)
 {
+    /* The key written as four whole words (the layout of BindKey on a
+     * little-endian machine): the lookup reads it back a word at a time,
+     * and a word read from several smaller writes would wait for them. */
     BindKey key;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t words[4] = {0, 0, mac, (uint64_t)vlan | (uint64_t)(uint8_t)family << 16};
+    if (family == 4) {
+        uint32_t v4;
+        memcpy(&v4, addr, 4);
+        words[0] = v4;
+    } else {
+        memcpy(&words[0], addr, 8);
+        memcpy(&words[1], addr + 8, 8);
+    }
+    memcpy(&key, words, sizeof(key));
+#else
     memset(&key, 0, sizeof(key));
     memcpy(key.addr, addr, family == 4 ? 4 : 16);
     key.mac = mac;
     key.vlan = vlan;
     key.family = (uint8_t)family;
+#endif
     int created;
-    int64_t i = table_upsert(&w->bind, &key, &created);
+    int64_t i = table_upsert_sized(&w->bind, &key, &created, sizeof(key));
     if (i < 0) {
         w->oom = 1;
         return;
@@ -788,7 +863,7 @@ static void see_message(Walker *w, uint32_t owner, uint8_t dir, uint8_t app, con
     }
     GroupKey key = {owner, dir, app, role, 0, digest(payload, len, s, framing)};
     int created;
-    int64_t i = table_upsert(&w->group, &key, &created);
+    int64_t i = table_upsert_sized(&w->group, &key, &created, sizeof(key));
     if (i < 0) {
         w->oom = 1;
         return;
@@ -916,24 +991,47 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
                              const uint8_t *chunk)
 {
     size_t alen = p->family == 4 ? 4 : 16;
-    int c = memcmp(p->src, p->dst, alen);
+    int c;
+    if (alen == 4) { /* as memcmp: the bytes in order are a big-endian number */
+        uint32_t s = be32(p->src), d = be32(p->dst);
+        c = (s > d) - (s < d);
+    } else {
+        c = memcmp(p->src, p->dst, 16);
+    }
     int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
-    ConvKey key;
-    memset(&key, 0, sizeof(key));
     const uint8_t *a = src_is_a ? p->src : p->dst, *b = src_is_a ? p->dst : p->src;
+    uint32_t a32, b32;
     if (alen == 4) {
-        memcpy(key.a, a, 4);
-        memcpy(key.b, b, 4);
-    } else if (address6_number(w, a, key.a) < 0 || address6_number(w, b, key.b) < 0) {
+        memcpy(&a32, a, 4);
+        memcpy(&b32, b, 4);
+    } else if (address6_number(w, a, (uint8_t *)&a32) < 0 ||
+               address6_number(w, b, (uint8_t *)&b32) < 0) {
         w->oom = 1;
         return;
     }
-    key.port_a = src_is_a ? p->sport : p->dport;
-    key.port_b = src_is_a ? p->dport : p->sport;
+    uint16_t port_a = src_is_a ? p->sport : p->dport, port_b = src_is_a ? p->dport : p->sport;
+    /* The key written as two whole words, bytes 6-13 and 0-7 (the layout
+     * of ConvKey on a little-endian machine): the lookup reads it back in
+     * pieces each inside one write (key_equal), and a piece read from
+     * several smaller writes would wait for them. */
+    ConvKey key;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t head = a32 | (uint64_t)b32 << 32;
+    uint64_t tail = port_a | (uint64_t)port_b << 16 | (uint64_t)(uint8_t)p->family << 32 |
+                    (uint64_t)p->proto << 40; /* bytes 8-13 */
+    uint64_t back = head >> 48 | tail << 16;  /* bytes 6-13 */
+    memcpy((uint8_t *)&key + 6, &back, 8);
+    memcpy(&key, &head, 8); /* last: bytes 0-7 come from one write */
+#else
+    memcpy(key.a, &a32, 4);
+    memcpy(key.b, &b32, 4);
+    key.port_a = port_a;
+    key.port_b = port_b;
     key.family = (uint8_t)p->family;
     key.proto = p->proto;
+#endif
     int created;
-    int64_t i = table_upsert(&w->conv, &key, &created);
+    int64_t i = table_upsert_sized(&w->conv, &key, &created, sizeof(key));
     if (i < 0) {
         w->oom = 1;
         return;

@@ -62,6 +62,8 @@ MAX_OBSERVATIONS_PER_MESSAGE: Final = 256
 NO_GROUP: Final = 0xFFFFFFFF
 TEMPLATE_MASK: Final = (1 << 30) - 1  # template ids are packed beside the direction (GROUP_ROW)
 TRANSPORTS: Final[dict[int, Transport]] = {6: "tcp", 17: "udp", 0: "l2"}
+# what a dissection whose result the header alone decides may say
+HEADER_DETERMINED: Final = (Operation, ProtocolRole)
 
 
 class FrameDecoder:
@@ -75,6 +77,8 @@ class FrameDecoder:
         for spec in registry.specs:  # a new capture: no answer left half-read
             if spec.memory is not None:
                 spec.memory.clear()
+        # spec by the walker's one-byte app id (``Registry.spec_of``), read per event
+        self._spec_by_app = [registry.spec_of(app) for app in range(256)]
         self.walker = _framewalk.Walker()
         self.walker.configure(*registry.walker_tables(dissect))
         self.walker.configure_framing(registry.framing_table())
@@ -100,29 +104,30 @@ class FrameDecoder:
         raw = self.walker.take_events()
         if not raw:
             return
-        for event in np.frombuffer(raw, dtype=EVENT).tolist():
-            (
-                ts,
-                group,
-                offset,
-                length,
-                seq,
-                owner,
-                sport,
-                dport,
-                direction,
-                app,
-                _f,
-                proto,
-                follows,
-                content,
-            ) = event
-            if content and (known := self._by_content.get(content)) is not None:
+        by_content = self._by_content
+        specs = self._spec_by_app
+        for (
+            ts,
+            group,
+            offset,
+            length,
+            seq,
+            owner,
+            sport,
+            dport,
+            direction,
+            app,
+            _f,
+            proto,
+            follows,
+            content,
+        ) in np.frombuffer(raw, dtype=EVENT).tolist():
+            if content and (known := by_content.get(content)) is not None:
                 self._set_template(group, known)  # the same bytes, seen in this batch
                 continue
             if follows and self._follow(group, follows - 1):
                 continue  # the same key as an earlier group whose result is shared
-            spec = self.registry.spec_of(app)
+            spec = specs[app]
             if spec is None:
                 continue
             message = bytes(window[offset : offset + length])
@@ -183,11 +188,7 @@ class FrameDecoder:
             if template > TEMPLATE_MASK:
                 raise DissectorError("more distinct dissection results than a capture can hold")
             self._template_label.append(self._carried(spec, observations))
-        if (
-            key is not None
-            and pure
-            and all(isinstance(o, Operation | ProtocolRole) for o in observations)
-        ):
+        if key is not None and pure and all(isinstance(o, HEADER_DETERMINED) for o in observations):
             self._by_header[key] = template  # header-determined: reuse for the same header
             return template, True, pure
         return template, False, pure
@@ -196,8 +197,6 @@ class FrameDecoder:
         self, spec: ProtocolSpec, owner: int, direction: int, seq: int, message: bytes, ts: int
     ) -> None:
         """A message of a direction that needs reassembly, with real addresses."""
-        ctx = self._stream_context(spec, owner, direction, ts)
-        src, dst = ctx.src, ctx.dst
         if spec.framing is None:
             pdus = [message]
         else:
@@ -207,8 +206,14 @@ class FrameDecoder:
             skipped = stream.skipped
             pdus = stream.add(seq, message)
             if stream.skipped > skipped:
+                ctx = self._stream_context(spec, owner, direction, ts)
                 reason = "TCP stream bytes that start no PDU were skipped (lost segment or damage)"
-                self._single.append((Malformed(src, dst, spec.name, reason, message[:64]), ts))
+                self._single.append(
+                    (Malformed(ctx.src, ctx.dst, spec.name, reason, message[:64]), ts)
+                )
+            if not pdus:
+                return  # most often a segment the stream already had: nothing to say
+        ctx = self._stream_context(spec, owner, direction, ts)
         for pdu in pdus:
             observations = self._dissect(spec, pdu, ctx)
             self._single.extend((o, ts) for o in observations)
@@ -372,8 +377,11 @@ def _header_key(
 def _key_bytes(spec: ProtocolSpec, pdu: bytes) -> bytes:
     """The bytes a group is keyed by, masked as the walker masks them
     (``anchors.key_masks``: the spec's masks, or what its anchor decides)."""
+    masks = key_masks(spec, pdu)
+    if not masks:
+        return bytes(pdu[spec.key_skip : spec.key_skip + spec.key_len])
     key = bytearray(pdu[spec.key_skip : spec.key_skip + spec.key_len])
-    for offset, length in key_masks(spec, pdu):
+    for offset, length in masks:
         start = max(offset - spec.key_skip, 0)
         end = min(offset - spec.key_skip + length, len(key))
         if start < end:

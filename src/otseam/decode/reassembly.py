@@ -18,6 +18,7 @@ __all__ = ["Framing", "TcpStream"]
 
 MAX_PENDING_SEGMENTS: Final = 64
 MAX_BUFFERED_BYTES: Final = 1 << 20
+SEQ_MASK: Final = (1 << 32) - 1  # x & SEQ_MASK == _unsigned(x)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +42,15 @@ class Framing:
     def pdu_length(self, data: bytes | bytearray, pos: int = 0) -> int | None:
         """Total length of the PDU starting at ``pos``; None if the bytes
         there cannot start a PDU; 0 if more bytes are needed to tell."""
-        if len(data) - pos < self.header:
+        header = self.len_offset + self.len_size  # ``header``, without a property call
+        if len(data) - pos < header:
             return 0
         if self.magic is not None and data[pos] != self.magic:
             return None
         start = pos + self.len_offset
         raw = data[start : start + self.len_size]
         total = int.from_bytes(raw, "big" if self.big_endian else "little") + self.adjust
-        if total < self.header or (self.max_length and total > self.max_length):
+        if total < header or (self.max_length and total > self.max_length):
             return None
         return total
 
@@ -136,11 +138,13 @@ class TcpStream:
         self.next_seq = seq
 
     def _in_gap(self, seq: int, length: int) -> bool:
-        return any(
-            _unsigned(seq - start) < _unsigned(end - start)
-            and _unsigned(seq + length - start) <= _unsigned(end - start)
-            for start, end in self.gaps
-        )
+        # a loop, not any() over a generator: most segments of a stream
+        # that repeats (a replayed capture) come here
+        for start, end in self.gaps:
+            span = (end - start) & SEQ_MASK
+            if (seq - start) & SEQ_MASK < span and (seq + length - start) & SEQ_MASK <= span:
+                return True
+        return False
 
     def _standalone(self, data: bytes) -> list[bytes]:
         """PDUs of a segment read on its own (one that filled a skipped gap)."""

@@ -75,9 +75,16 @@ class Entries:
         made = []
         for obs in template:
             for table, key, raw in rows_of(obs):
-                fills = tuple("src" if v == SRC else "dst" for v in key if v in (SRC, DST))
-                slots = iter(SLOTS)
-                canonical = tuple(next(slots) if v in (SRC, DST) else v for v in key)
+                # each placeholder: which address it is, and the next slot in its place
+                filled: list[str] = []
+                placed: list[Any] = []
+                for v in key:
+                    if v in (SRC, DST):
+                        placed.append(SLOTS[len(filled)])
+                        filled.append("src" if v == SRC else "dst")
+                    else:
+                        placed.append(v)
+                fills, canonical = tuple(filled), tuple(placed)
                 found = self._ids.get((table, canonical))
                 if found is None:
                     found = self._ids[(table, canonical)] = len(self.entries)
