@@ -204,24 +204,15 @@ def _keys_to_ids(conn: Connection) -> dict[str, int]:
 
 
 def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, int]) -> None:
+    # in the order of the (kind, value) index, "ip" before "mac": B-tree
+    # appends; each kind sorted by its text alone (quicker than tuples)
+    ips = [("ip", ip, ids[a.key]) for a in found.values() for ip in a.ips]
+    macs = [("mac", mac, ids[a.key]) for a in found.values() for mac in a.macs]
     _executemany(
         conn,
         "INSERT INTO asset_addresses (kind, value, asset_id) VALUES ({params})",
         3,
-        # in the order of the (kind, value) index, "ip" before "mac": B-tree
-        # appends; each kind sorted by its text alone (quicker than tuples)
-        [
-            row
-            for kind in ("ip", "mac")
-            for row in sorted(
-                (
-                    (kind, value, ids[a.key])
-                    for a in found.values()
-                    for value in (a.ips if kind == "ip" else a.macs)
-                ),
-                key=itemgetter(1),
-            )
-        ],
+        [*sorted(ips, key=itemgetter(1)), *sorted(macs, key=itemgetter(1))],
     )
 
 

@@ -648,6 +648,9 @@ def _load_operations(
 
 
 def _add_peer(ops: dict[str, list[Any]], key: str, pair: tuple[str, str], peer: str) -> None:
+    """``pair`` and ``peer`` at the end of asset ``key``'s flat list; no
+    empty list is made for an asset already there (this runs for every
+    operation row)."""
     flat = ops.get(key)
     if flat is None:
         ops[key] = [pair, peer]

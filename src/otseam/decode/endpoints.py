@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from otseam.decode.addresses import mac_text
+from otseam.decode.layout import LAYER2, row_directions
 from otseam.model.capture import CaptureFacts
 
 __all__ = ["RowEndpoints"]
@@ -22,7 +23,7 @@ class RowEndpoints:
         self._a, self._b, texts = facts.endpoints()
         self._station_mac = facts.stations["mac"]
         names: list[str] = texts.tolist()
-        layer2 = [self._station_mac[r["owner"][r["dir_template"] >> 30 == 2]] for r in rows]
+        layer2 = [self._station_mac[r["owner"][row_directions(r) == LAYER2]] for r in rows]
         self._macs = np.unique(np.concatenate(layer2)) if layer2 else np.zeros(0, np.uint64)
         self._first_mac = len(names)
         if len(self._macs):  # then the receiver of a layer-2 frame: "" after them
@@ -31,10 +32,10 @@ class RowEndpoints:
 
     def __call__(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The sender and receiver of each of ``rows``, 32-bit."""
-        direction, owner = rows["dir_template"] >> 30, rows["owner"]
+        direction, owner = row_directions(rows), rows["owner"]
         src = np.empty(len(rows), dtype=np.int32)
         dst = np.empty(len(rows), dtype=np.int32)
-        ip = direction < 2
+        ip = direction != LAYER2
         at = owner[ip]
         forward = direction[ip] == 0
         src[ip] = np.where(forward, self._a[at], self._b[at])

@@ -37,8 +37,11 @@ from otseam.decode.layout import (
     CONVERSATION_V4,
     EVENT,
     GROUP_ROW,
+    LAYER2,
+    MAX_TEMPLATES,
     STATION,
     Counter,
+    row_directions,
 )
 from otseam.decode.reassembly import TcpStream
 from otseam.decode.templates import DST, SRC, Entries, Template, count_once, spread
@@ -60,7 +63,6 @@ __all__ = ["FrameDecoder"]
 
 MAX_OBSERVATIONS_PER_MESSAGE: Final = 256
 NO_GROUP: Final = 0xFFFFFFFF
-TEMPLATE_MASK: Final = (1 << 30) - 1  # template ids are packed beside the direction (GROUP_ROW)
 TRANSPORTS: Final[dict[int, Transport]] = {6: "tcp", 17: "udp", 0: "l2"}
 # what a dissection whose result the header alone decides may say
 HEADER_DETERMINED: Final = (Operation, ProtocolRole)
@@ -185,7 +187,7 @@ class FrameDecoder:
         if template is None:
             template = self._template_ids[observations] = len(self._template_ids)
             self._entries.add_template(observations)
-            if template > TEMPLATE_MASK:
+            if template >= MAX_TEMPLATES:
                 raise DissectorError("more distinct dissection results than a capture can hold")
             self._template_label.append(self._carried(spec, observations))
         if key is not None and pure and all(isinstance(o, HEADER_DETERMINED) for o in observations):
@@ -334,7 +336,7 @@ class FrameDecoder:
         for template, part in rows.items():
             label = self._template_label[template]
             if label:
-                conv = part[part["dir_template"] >> 30 < 2]  # conversations, not stations
+                conv = part[row_directions(part) != LAYER2]  # conversations, not stations
                 owners.append(conv["owner"])
                 keys.append(conv["owner"].astype(np.uint64) << np.uint64(32) | conv["dir_template"])
                 labels.append(np.full(len(conv), label, dtype=np.uint8))

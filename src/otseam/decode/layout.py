@@ -22,11 +22,15 @@ __all__ = [
     "GROUP",
     "GROUP_ROW",
     "INTERFACE",
+    "LAYER2",
+    "MAX_TEMPLATES",
+    "ROW_DIRECTION_SHIFT",
     "SIGNATURE",
     "STATION",
     "Counter",
     "L2Kind",
     "WalkStatus",
+    "row_directions",
 ]
 
 
@@ -119,6 +123,17 @@ GROUP: Final = np.dtype(
 
 # message groups added up by (owner, direction, template): the first 8
 # bytes are owner << 32 | direction << 30 | template
+ROW_DIRECTION_SHIFT: Final = 30
+MAX_TEMPLATES: Final = 1 << ROW_DIRECTION_SHIFT  # template ids fit below the direction
+LAYER2: Final = 2  # a row's direction for a station's frames (0, 1: a->b, b->a)
+
+
+def row_directions(rows: np.ndarray) -> np.ndarray:
+    """The direction of each ``GROUP_ROW``: 0 a->b, 1 b->a, ``LAYER2``."""
+    directions: np.ndarray = rows["dir_template"] >> ROW_DIRECTION_SHIFT
+    return directions
+
+
 GROUP_ROW: Final = np.dtype(
     [
         ("dir_template", "<u4"),

@@ -15,7 +15,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from itertools import repeat
 from typing import Any, Final
 
 import numpy as np
@@ -151,8 +150,7 @@ def write_capture(
         high=(5, 6),  # "semantics" > "port": the stronger evidence wins
         add=(3,),
         low=(4,),
-    )
-    _drop_observations(facts, "roles")
+    )  # the dissectors' roles are dropped once written, inside _role_rows
     key = result.inserted_primary_key
     return int(key[0]) if key else 0
 
@@ -224,6 +222,16 @@ class _Merge:
         )
 
 
+def _in_batches(
+    rows: np.ndarray, columns: Callable[[np.ndarray], list[list[Any]]]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Tuples for the store, ``BATCH`` of ``rows`` at a time (an array of
+    rows, or of their indexes): ``columns`` gives the columns of one batch as
+    lists. A million rows never exist as Python objects at once."""
+    for start in range(0, len(rows), BATCH):
+        yield list(zip(*columns(rows[start : start + BATCH]), strict=True))
+
+
 def _drop_observations(facts: CaptureFacts, table: str) -> None:
     facts.blocks[table] = []
     facts.singles[table] = {}
@@ -279,6 +287,7 @@ def _initiator_codes(conv: np.ndarray) -> np.ndarray:
 
 
 def _conversation_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
+    """In the order of the unique index (``_index_order``)."""
     conv = facts.conversations
     order = _index_order(conv)
     # every address and name made once; rows take the shared strings by index
@@ -286,30 +295,26 @@ def _conversation_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
     transports = np.array([TRANSPORTS.get(p, f"ip-{p}") for p in range(256)], dtype=object)
     apps = np.array([facts.app_names.get(a) for a in range(256)], dtype=object)
     initiators = np.array([None, "a", "b"], dtype=object)
-    for start in range(0, len(conv), BATCH):
-        rows = order[start : start + BATCH]
-        part = conv[rows]  # a batch at a time: memory stays flat
-        yield list(
-            zip(
-                transports[part["proto"]].tolist(),
-                names[a_ids[rows]].tolist(),
-                part["port_a"].tolist(),
-                names[b_ids[rows]].tolist(),
-                part["port_b"].tolist(),
-                part["pkts_ab"].tolist(),
-                part["pkts_ba"].tolist(),
-                part["bytes_ab"].tolist(),
-                part["bytes_ba"].tolist(),
-                part["first_ns"].tolist(),
-                part["last_ns"].tolist(),
-                initiators[_initiator_codes(part)].tolist(),
-                part["flags_ab"].tolist(),
-                part["flags_ba"].tolist(),
-                apps[part["app"]].tolist(),
-                part["vlan"].tolist(),
-                strict=True,
-            )
-        )
+
+    def columns(rows: np.ndarray) -> list[list[Any]]:
+        part = conv[rows]
+        return [
+            transports[part["proto"]].tolist(),
+            names[a_ids[rows]].tolist(),
+            part["port_a"].tolist(),
+            names[b_ids[rows]].tolist(),
+            part["port_b"].tolist(),
+            *(part[c].tolist() for c in ("pkts_ab", "pkts_ba", "bytes_ab", "bytes_ba")),
+            part["first_ns"].tolist(),
+            part["last_ns"].tolist(),
+            initiators[_initiator_codes(part)].tolist(),
+            part["flags_ab"].tolist(),
+            part["flags_ba"].tolist(),
+            apps[part["app"]].tolist(),
+            part["vlan"].tolist(),
+        ]
+
+    return _in_batches(order, columns)
 
 
 def _index_order(conv: np.ndarray) -> np.ndarray:
@@ -327,38 +332,25 @@ def _index_order(conv: np.ndarray) -> np.ndarray:
 
 
 def _binding_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
-    for start in range(0, len(facts.bindings), BATCH):
-        b = facts.bindings[start : start + BATCH]  # Python objects a batch at a time
-        yield list(
-            zip(
-                address_text(b["family"], b["addr"]).tolist(),
-                macs_text(b["mac"]).tolist(),
-                b["vlan"].tolist(),
-                b["pkts"].tolist(),
-                b["first_ns"].tolist(),
-                b["last_ns"].tolist(),
-                b["sources"].tolist(),
-                strict=True,
-            )
-        )
+    def columns(b: np.ndarray) -> list[list[Any]]:
+        return [
+            address_text(b["family"], b["addr"]).tolist(),
+            macs_text(b["mac"]).tolist(),
+            *(b[c].tolist() for c in ("vlan", "pkts", "first_ns", "last_ns", "sources")),
+        ]
+
+    return _in_batches(facts.bindings, columns)
 
 
 def _station_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
-    for start in range(0, len(facts.stations), BATCH):
-        s = facts.stations[start : start + BATCH]
-        l2 = [s["l2"][:, kind.value].tolist() for kind in L2Kind]
-        yield list(
-            zip(
-                macs_text(s["mac"]).tolist(),
-                s["pkts"].tolist(),
-                s["bytes"].tolist(),
-                s["first_ns"].tolist(),
-                s["last_ns"].tolist(),
-                s["vlan"].tolist(),
-                *l2,
-                strict=True,
-            )
-        )
+    def columns(s: np.ndarray) -> list[list[Any]]:
+        return [
+            macs_text(s["mac"]).tolist(),
+            *(s[c].tolist() for c in ("pkts", "bytes", "first_ns", "last_ns", "vlan")),
+            *(s["l2"][:, kind.value].tolist() for kind in L2Kind),
+        ]
+
+    return _in_batches(facts.stations, columns)
 
 
 def _address_ids(facts: CaptureFacts, rows: np.ndarray, on_b: np.ndarray) -> np.ndarray:
@@ -391,18 +383,10 @@ def _host_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
         np.maximum.at(last, at, conv["last_ns"][sent])
         del sent, at
     senders = np.flatnonzero(packets > 0)  # in endpoint-id order: the order of addresses
-    for start in range(0, len(senders), BATCH):
-        part = senders[start : start + BATCH]
-        yield list(
-            zip(
-                texts[part].tolist(),
-                packets[part].tolist(),
-                size[part].tolist(),
-                first[part].tolist(),
-                last[part].tolist(),
-                strict=True,
-            )
-        )
+    return _in_batches(
+        senders,
+        lambda part: [column[part].tolist() for column in (texts, packets, size, first, last)],
+    )
 
 
 def _answered(conv: np.ndarray, initiator: np.ndarray) -> np.ndarray:
@@ -494,16 +478,16 @@ def _port_roles(
     total, low, high = total[order], low[order], high[order]
     del held, app_of, order
     names = np.array([facts.app_names.get(a, f"unknown-{a}") for a in range(256)], dtype=object)
-    for start in range(0, len(addresses), BATCH):
-        part = slice(start, start + BATCH)  # Python objects a batch at a time
-        yield list(
-            zip(
-                addresses[part].tolist(),
-                names[apps[part]].tolist(),
-                repeat(role),
-                total[part].tolist(),
-                low[part].tolist(),
-                high[part].tolist(),
-                repeat("port"),
-            )
-        )
+
+    def columns(part: np.ndarray) -> list[list[Any]]:
+        return [
+            addresses[part].tolist(),
+            names[apps[part]].tolist(),
+            [role] * len(part),
+            total[part].tolist(),
+            low[part].tolist(),
+            high[part].tolist(),
+            ["port"] * len(part),
+        ]
+
+    yield from _in_batches(np.arange(len(addresses)), columns)
