@@ -33,6 +33,9 @@
 #ifdef __GLIBC__
 #include <malloc.h> /* malloc_trim */
 #endif
+#ifdef __linux__
+#include <sys/mman.h> /* madvise */
+#endif
 
 /* ------------------------------------------------------------------ */
 /* byte helpers                                                        */
@@ -133,6 +136,26 @@ typedef struct {
     uint32_t recent[2];
 } Table;
 
+/* Asks the kernel to back a large block with huge pages (where it does so
+ * only when asked): a million conversations are looked up in random order,
+ * and with 4 KiB pages nearly every lookup also misses the TLB. Only the
+ * whole 2 MiB pages inside the block are advised; a refusal is harmless. */
+static void prefer_huge_pages(void *block, size_t size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (size < 2 * huge)
+        return;
+    uintptr_t start = ((uintptr_t)block + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)block + size) & ~(huge - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)block;
+    (void)size;
+#endif
+}
+
 /* at most half the slots are used, and 2^32 slots have 32 index bits */
 #define MAX_ENTRIES 0x7ffffff0u
 
@@ -177,24 +200,36 @@ static void table_clear(Table *t)
     table_init(t, es, ks);
 }
 
+#define REHASH_BATCH 16
+
 /* Twice the slots, placed again from the entries' keys: a slot keeps too
  * few hash bits to find its new place itself. The entries are read in
- * order, so this costs a hash per entry, not a cache miss. */
+ * order, so this costs a hash per entry; the slots are written in random
+ * order, so each batch of entries has its slots fetched before it places
+ * them (in the same order as one at a time: the same slots result). */
 static int table_grow_slots(Table *t)
 {
     size_t n = t->nslots * 2;
     uint32_t *s = calloc(n, sizeof(uint32_t));
     if (!s)
         return -1;
+    prefer_huge_pages(s, n * sizeof(uint32_t));
     free(t->slots);
     t->slots = s;
     t->nslots = n;
-    for (size_t i = 0; i < t->count; i++) {
-        uint64_t h = hash_words(t->entries + i * t->entry_size, t->key_size);
-        size_t j = h & (n - 1);
-        while (s[j])
-            j = (j + 1) & (n - 1);
-        s[j] = slot_tag(t, h) | (uint32_t)(i + 1);
+    for (size_t i = 0; i < t->count; i += REHASH_BATCH) {
+        size_t m = t->count - i < REHASH_BATCH ? t->count - i : REHASH_BATCH;
+        uint64_t h[REHASH_BATCH];
+        for (size_t k = 0; k < m; k++) {
+            h[k] = hash_words(t->entries + (i + k) * t->entry_size, t->key_size);
+            __builtin_prefetch(&s[h[k] & (n - 1)], 1);
+        }
+        for (size_t k = 0; k < m; k++) {
+            size_t j = h[k] & (n - 1);
+            while (s[j])
+                j = (j + 1) & (n - 1);
+            s[j] = slot_tag(t, h[k]) | (uint32_t)(i + k + 1);
+        }
     }
     return 0;
 }
@@ -234,6 +269,7 @@ static __attribute__((noinline)) int64_t table_insert(Table *t, const void *key,
             return -1;
         t->entries = e;
         t->capacity = cap;
+        prefer_huge_pages(e, cap * t->entry_size);
     }
     size_t idx = t->count++;
     memset(t->entries + idx * t->entry_size, 0, t->entry_size);
@@ -284,6 +320,32 @@ static int64_t table_find(const Table *t, const void *key)
 {
     size_t j;
     return table_probe(t, key, hash_words(key, t->key_size), &j, t->key_size);
+}
+
+/* A lookup of this key made ahead of time, as a hint to the cache: stage 0
+ * fetches the key's slot; stage 1, run later when that slot has arrived,
+ * fetches the entry it names (both lines of it: the walk updates fields
+ * all through an entry). Reads nothing beyond the slot array and writes
+ * nothing, so a key worked out wrongly, or a table that changes before the
+ * real lookup, costs a wasted fetch, never a wrong result. */
+static inline __attribute__((always_inline)) void table_prefetch(const Table *t, const void *key,
+                                                                 size_t ks, int stage)
+{
+    if (!t->slots) /* a table that failed to come back after take_* */
+        return;
+    uint64_t h = hash_words(key, ks);
+    uint32_t mask = slot_mask(t);
+    const uint32_t *s = &t->slots[h & mask];
+    if (stage == 0) {
+        __builtin_prefetch(s);
+        return;
+    }
+    uint32_t slot = *s;
+    if (slot && (slot & ~mask) == slot_tag(t, h)) {
+        const uint8_t *e = t->entries + (size_t)((slot & mask) - 1) * t->entry_size;
+        __builtin_prefetch(e, 1);
+        __builtin_prefetch(e + t->entry_size - 1, 1);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -522,6 +584,7 @@ typedef struct {
     int64_t first_ns, last_ns;
     Event *events;
     size_t nevents, events_cap;
+    size_t look_ahead_from; /* bytes of tables (tables_outgrow_caches) */
     int oom;
 } Walker;
 
@@ -570,13 +633,12 @@ static void see_station(Walker *w, uint64_t mac, uint16_t vlan, uint32_t wirelen
         e->l2[l2kind]++;
 }
 
-static void see_binding(Walker *w, uint64_t mac, uint16_t vlan, int family, const uint8_t *addr,
-                        int64_t ts, uint8_t source)
+static inline void binding_key(BindKey *key, uint64_t mac, uint16_t vlan, int family,
+                               const uint8_t *addr)
 {
     /* The key written as four whole words (the layout of BindKey on a
      * little-endian machine): the lookup reads it back a word at a time,
      * and a word read from several smaller writes would wait for them. */
-    BindKey key;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     uint64_t words[4] = {0, 0, mac, (uint64_t)vlan | (uint64_t)(uint8_t)family << 16};
     if (family == 4) {
@@ -587,14 +649,21 @@ static void see_binding(Walker *w, uint64_t mac, uint16_t vlan, int family, cons
         memcpy(&words[0], addr, 8);
         memcpy(&words[1], addr + 8, 8);
     }
-    memcpy(&key, words, sizeof(key));
+    memcpy(key, words, sizeof(*key));
 #else
-    memset(&key, 0, sizeof(key));
-    memcpy(key.addr, addr, family == 4 ? 4 : 16);
-    key.mac = mac;
-    key.vlan = vlan;
-    key.family = (uint8_t)family;
+    memset(key, 0, sizeof(*key));
+    memcpy(key->addr, addr, family == 4 ? 4 : 16);
+    key->mac = mac;
+    key->vlan = vlan;
+    key->family = (uint8_t)family;
 #endif
+}
+
+static void see_binding(Walker *w, uint64_t mac, uint16_t vlan, int family, const uint8_t *addr,
+                        int64_t ts, uint8_t source)
+{
+    BindKey key;
+    binding_key(&key, mac, vlan, family, addr);
     int created;
     int64_t i = table_upsert_sized(&w->bind, &key, &created, sizeof(key));
     if (i < 0) {
@@ -987,21 +1056,53 @@ static int address6_number(Walker *w, const uint8_t *addr, uint8_t out[4])
     return 0;
 }
 
-static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64_t ts, uint16_t vlan,
-                             const uint8_t *chunk)
+/* Whether the packet's source is side a of its conversation: the lower
+ * (address, port). */
+static inline int source_is_a(const Packet *p)
 {
-    size_t alen = p->family == 4 ? 4 : 16;
     int c;
-    if (alen == 4) { /* as memcmp: the bytes in order are a big-endian number */
+    if (p->family == 4) { /* as memcmp: the bytes in order are a big-endian number */
         uint32_t s = be32(p->src), d = be32(p->dst);
         c = (s > d) - (s < d);
     } else {
         c = memcmp(p->src, p->dst, 16);
     }
-    int src_is_a = c < 0 || (c == 0 && p->sport <= p->dport);
+    return c < 0 || (c == 0 && p->sport <= p->dport);
+}
+
+/* ``a32`` and ``b32``: side a's and side b's address as the key keeps it */
+static inline void conversation_key(ConvKey *key, const Packet *p, int src_is_a, uint32_t a32,
+                                    uint32_t b32)
+{
+    uint16_t port_a = src_is_a ? p->sport : p->dport, port_b = src_is_a ? p->dport : p->sport;
+    /* The key written as two whole words, bytes 6-13 and 0-7 (the layout
+     * of ConvKey on a little-endian machine): the lookup reads it back in
+     * pieces each inside one write (key_equal), and a piece read from
+     * several smaller writes would wait for them. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t head = a32 | (uint64_t)b32 << 32;
+    uint64_t tail = port_a | (uint64_t)port_b << 16 | (uint64_t)(uint8_t)p->family << 32 |
+                    (uint64_t)p->proto << 40; /* bytes 8-13 */
+    uint64_t back = head >> 48 | tail << 16;  /* bytes 6-13 */
+    memcpy((uint8_t *)key + 6, &back, 8);
+    memcpy(key, &head, 8); /* last: bytes 0-7 come from one write */
+#else
+    memcpy(key->a, &a32, 4);
+    memcpy(key->b, &b32, 4);
+    key->port_a = port_a;
+    key->port_b = port_b;
+    key->family = (uint8_t)p->family;
+    key->proto = p->proto;
+#endif
+}
+
+static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64_t ts, uint16_t vlan,
+                             const uint8_t *chunk)
+{
+    int src_is_a = source_is_a(p);
     const uint8_t *a = src_is_a ? p->src : p->dst, *b = src_is_a ? p->dst : p->src;
     uint32_t a32, b32;
-    if (alen == 4) {
+    if (p->family == 4) {
         memcpy(&a32, a, 4);
         memcpy(&b32, b, 4);
     } else if (address6_number(w, a, (uint8_t *)&a32) < 0 ||
@@ -1009,27 +1110,8 @@ static void see_conversation(Walker *w, const Packet *p, uint32_t wirelen, int64
         w->oom = 1;
         return;
     }
-    uint16_t port_a = src_is_a ? p->sport : p->dport, port_b = src_is_a ? p->dport : p->sport;
-    /* The key written as two whole words, bytes 6-13 and 0-7 (the layout
-     * of ConvKey on a little-endian machine): the lookup reads it back in
-     * pieces each inside one write (key_equal), and a piece read from
-     * several smaller writes would wait for them. */
     ConvKey key;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t head = a32 | (uint64_t)b32 << 32;
-    uint64_t tail = port_a | (uint64_t)port_b << 16 | (uint64_t)(uint8_t)p->family << 32 |
-                    (uint64_t)p->proto << 40; /* bytes 8-13 */
-    uint64_t back = head >> 48 | tail << 16;  /* bytes 6-13 */
-    memcpy((uint8_t *)&key + 6, &back, 8);
-    memcpy(&key, &head, 8); /* last: bytes 0-7 come from one write */
-#else
-    memcpy(key.a, &a32, 4);
-    memcpy(key.b, &b32, 4);
-    key.port_a = port_a;
-    key.port_b = port_b;
-    key.family = (uint8_t)p->family;
-    key.proto = p->proto;
-#endif
+    conversation_key(&key, p, src_is_a, a32, b32);
     int created;
     int64_t i = table_upsert_sized(&w->conv, &key, &created, sizeof(key));
     if (i < 0) {
@@ -1484,6 +1566,143 @@ static void frame(Walker *w, int linktype, const uint8_t *d, uint32_t len, uint3
 }
 
 /* ------------------------------------------------------------------ */
+/* look-ahead                                                          */
+
+/* With a million conversations the tables are far larger than the caches,
+ * and a packet's lookups (station, binding, conversation) each wait on
+ * memory: most of a walk was spent so. The walks therefore read the records
+ * a few places ahead of the one they decode for their keys, once to fetch
+ * the keys' slots and again, nearer, to fetch the entries those slots name
+ * (table_prefetch); by the time the packet is decoded its lookups hit the
+ * cache. Only the common frames are looked at (Ethernet, IPv4 TCP and UDP
+ * that is not fragmented, IPv6 to its binding); anything else is decoded
+ * as before, just without the head start. Updates still happen in capture
+ * order, in frame(); and while the tables are small, there is no look-ahead. */
+#define FETCH_SLOTS_AHEAD 8   /* records */
+#define FETCH_ENTRIES_AHEAD 4 /* records: the slot fetched 4 records ago is in */
+#define FETCH_TABLES_FROM ((size_t)8 << 20) /* bytes of tables: the default look_ahead_from */
+
+static void prefetch_frame(const Walker *w, int linktype, const uint8_t *d, uint32_t len, int stage)
+{
+    if (linktype != 1 || len < 14)
+        return;
+    uint64_t mac = mac48(d + 6);
+    uint16_t type = be16(d + 12), vlan = 0;
+    uint32_t off = 14;
+    for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
+        if (off + 4 > len)
+            return;
+        vlan = be16(d + off) & 0x0fff;
+        type = be16(d + off + 2);
+        off += 4;
+    }
+    StationKey station = {mac};
+    table_prefetch(&w->station, &station, sizeof(station), stage);
+    const uint8_t *ip = d + off;
+    len -= off;
+    BindKey binding;
+    if (type == 0x86dd && len >= 40) {
+        binding_key(&binding, mac, vlan, 6, ip + 8);
+        table_prefetch(&w->bind, &binding, sizeof(binding), stage);
+        return;
+    }
+    if (type != 0x0800 || len < 20 || (ip[0] >> 4) != 4)
+        return;
+    binding_key(&binding, mac, vlan, 4, ip + 12);
+    table_prefetch(&w->bind, &binding, sizeof(binding), stage);
+    uint32_t ihl = (uint32_t)(ip[0] & 15) * 4;
+    Packet p = {.family = 4, .src = ip + 12, .dst = ip + 16, .proto = ip[9]};
+    uint32_t need = p.proto == 6 ? 20 : p.proto == 17 ? 8 : 0; /* as transport() reads ports */
+    if (!need || ihl < 20 || ihl + need > len || (be16(ip + 6) & 0x3fff))
+        return;
+    p.sport = be16(ip + ihl);
+    p.dport = be16(ip + ihl + 2);
+    int src_is_a = source_is_a(&p);
+    uint32_t a32, b32;
+    memcpy(&a32, src_is_a ? p.src : p.dst, 4);
+    memcpy(&b32, src_is_a ? p.dst : p.src, 4);
+    ConvKey conversation;
+    conversation_key(&conversation, &p, src_is_a, a32, b32);
+    table_prefetch(&w->conv, &conversation, sizeof(conversation), stage);
+}
+
+/* Whether the tables a packet looks up have outgrown the caches. Until
+ * they do, every lookup hits the cache anyway, and a look-ahead (three key
+ * hashes per record, twice) costs more than it saves: a capture of a few
+ * thousand conversations is walked a third slower with it. */
+static int tables_outgrow_caches(const Walker *w)
+{
+    const Table *tables[] = {&w->conv, &w->group, &w->station, &w->bind};
+    size_t bytes = 0;
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+        bytes += tables[i]->count * tables[i]->entry_size + tables[i]->nslots * sizeof(uint32_t);
+    return bytes >= w->look_ahead_from;
+}
+
+/* look_ahead_from(bytes): the table size from which walks look ahead; 0
+ * always (tests compare a walk with and without it). */
+static PyObject *set_look_ahead_from(Walker *w, PyObject *arg)
+{
+    size_t bytes = PyLong_AsSize_t(arg);
+    if (bytes == (size_t)-1 && PyErr_Occurred())
+        return NULL;
+    w->look_ahead_from = bytes;
+    Py_RETURN_NONE;
+}
+
+/* A look-ahead through the records of a walk: where it is and how many
+ * records it has passed. */
+typedef struct {
+    size_t at, records;
+} Ahead;
+
+/* Moves ``a`` on to ``until`` records, prefetching each; it stops, as the
+ * walk does, at a record that is not whole in the buffer or is too long. */
+static void pcap_ahead(const Walker *w, Ahead *a, size_t until, int stage, const uint8_t *d,
+                       size_t n, int swapped, int linktype, uint32_t limit)
+{
+    while (a->records < until && a->at + 16 <= n) {
+        uint32_t caplen = rd32(d + a->at + 8, swapped);
+        if (caplen > limit || a->at + 16 + caplen > n)
+            return;
+        prefetch_frame(w, linktype, d + a->at + 16, caplen, stage);
+        a->at += 16 + caplen;
+        a->records++;
+    }
+}
+
+/* The same through pcapng blocks: it stops at any block that is not a
+ * packet block, or not whole in the buffer, or too long; packets it cannot
+ * frame (a bad interface, a short block) it passes without a prefetch. */
+static void pcapng_ahead(const Walker *w, Ahead *a, size_t until, int stage, const uint8_t *d,
+                         size_t n, int swapped, const Interface *ifs, size_t nif, uint32_t limit)
+{
+    while (a->records < until && a->at + 12 <= n) {
+        uint32_t type = rd32(d + a->at, swapped), len = rd32(d + a->at + 4, swapped);
+        if ((type != 6 && type != 2 && type != 3) || len < 12 || (len & 3) || len > limit ||
+            a->at + len > n)
+            return;
+        const uint8_t *b = d + a->at + 8;
+        uint32_t body = len - 12;
+        if (type == 3 && body >= 4 && nif) {
+            uint32_t caplen = rd32(b, swapped);
+            if (ifs[0].snaplen && caplen > ifs[0].snaplen)
+                caplen = ifs[0].snaplen;
+            if (caplen > body - 4)
+                caplen = body - 4;
+            prefetch_frame(w, ifs[0].linktype, b + 4, caplen, stage);
+        } else if (type != 3 && body >= 20) {
+            uint32_t iface = type == 6 ? rd32(b, swapped) : rd16(b, swapped);
+            uint32_t caplen = rd32(b + 12, swapped);
+            if (iface < nif && caplen <= body - 20)
+                prefetch_frame(w, ifs[iface].linktype, b + 20, caplen, stage);
+        }
+        a->at += len;
+        a->records++;
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* record walks                                                        */
 
 enum { WALK_MORE = 0, WALK_META = 1, WALK_DAMAGED = 2, WALK_NOMEM = 3 };
@@ -1501,8 +1720,15 @@ static PyObject *walk_pcap(Walker *w, PyObject *args)
     size_t n = (size_t)buf.len, off = 0;
     int status = WALK_MORE;
     unsigned long claimed = 0;
+    Ahead slots = {off, 0}, entries = {off, 0};
+    size_t walked = 0; /* records */
+    int ahead = tables_outgrow_caches(w);
     Py_BEGIN_ALLOW_THREADS;
     while (off + 16 <= n) {
+        if (ahead) {
+            pcap_ahead(w, &slots, walked + FETCH_SLOTS_AHEAD, 0, d, n, swapped, linktype, limit);
+            pcap_ahead(w, &entries, walked + FETCH_ENTRIES_AHEAD, 1, d, n, swapped, linktype, limit);
+        }
         uint32_t sec = rd32(d + off, swapped), frac = rd32(d + off + 4, swapped);
         uint32_t caplen = rd32(d + off + 8, swapped), wirelen = rd32(d + off + 12, swapped);
         if (caplen > limit) {
@@ -1519,6 +1745,7 @@ static PyObject *walk_pcap(Walker *w, PyObject *args)
         int64_t ts = (int64_t)sec * 1000000000LL + (nano ? (int64_t)frac : (int64_t)frac * 1000);
         frame(w, linktype, d + off + 16, caplen, wirelen, ts, d);
         off += 16 + caplen;
+        walked++;
         if (w->oom) {
             status = WALK_NOMEM;
             break;
@@ -1557,8 +1784,16 @@ static PyObject *walk_pcapng(Walker *w, PyObject *args)
     size_t n = (size_t)buf.len, off = 0;
     int status = WALK_MORE;
     unsigned long btype = 0, blen = 0;
+    Ahead slots = {off, 0}, entries = {off, 0};
+    size_t walked = 0; /* blocks */
+    int ahead = tables_outgrow_caches(w);
     Py_BEGIN_ALLOW_THREADS;
     while (off + 12 <= n) {
+        if (ahead) {
+            pcapng_ahead(w, &slots, walked + FETCH_SLOTS_AHEAD, 0, d, n, swapped, ifs, nif, limit);
+            pcapng_ahead(w, &entries, walked + FETCH_ENTRIES_AHEAD, 1, d, n, swapped, ifs, nif,
+                         limit);
+        }
         uint32_t type = rd32(d + off, swapped), len = rd32(d + off + 4, swapped);
         btype = type;
         blen = len;
@@ -1616,6 +1851,7 @@ static PyObject *walk_pcapng(Walker *w, PyObject *args)
             break;
         }
         off += len;
+        walked++;
         if (w->oom) {
             status = WALK_NOMEM;
             break;
@@ -2173,6 +2409,7 @@ static int walker_init(Walker *w, PyObject *args, PyObject *kwds)
         PyErr_NoMemory();
         return -1;
     }
+    w->look_ahead_from = FETCH_TABLES_FROM;
     return 0;
 }
 
@@ -2213,6 +2450,8 @@ static PyMethodDef walker_methods[] = {
     {"station", (PyCFunction)station, METH_O, "One station entry."},
     {"counters", (PyCFunction)counters, METH_NOARGS, "Counters and time span."},
     {"reset", (PyCFunction)reset, METH_NOARGS, "Forget everything."},
+    {"look_ahead_from", (PyCFunction)set_look_ahead_from, METH_O,
+     "Bytes of tables from which walks prefetch what records ahead will look up."},
     {NULL, NULL, 0, NULL},
 };
 
