@@ -332,14 +332,21 @@ def _index_order(conv: np.ndarray) -> np.ndarray:
 
 
 def _binding_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
-    def columns(b: np.ndarray) -> list[list[Any]]:
+    """In the order of the unique index (IP text, MAC, VLAN): the walker's
+    order is random, and a B-tree takes random inserts several times slower."""
+    b = facts.bindings
+    ips = address_text(b["family"], b["addr"])
+    order = np.lexsort((b["vlan"], b["mac"], ips))  # MAC text sorts as its integer
+
+    def columns(rows: np.ndarray) -> list[list[Any]]:
+        part = b[rows]
         return [
-            address_text(b["family"], b["addr"]).tolist(),
-            macs_text(b["mac"]).tolist(),
-            *(b[c].tolist() for c in ("vlan", "pkts", "first_ns", "last_ns", "sources")),
+            ips[rows].tolist(),
+            macs_text(part["mac"]).tolist(),
+            *(part[c].tolist() for c in ("vlan", "pkts", "first_ns", "last_ns", "sources")),
         ]
 
-    return _in_batches(facts.bindings, columns)
+    return _in_batches(order, columns)
 
 
 def _station_rows(facts: CaptureFacts) -> Iterator[list[tuple[Any, ...]]]:
