@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 from otseam.analysis.roles import classify, load_facts
 from otseam.analysis.vendors import mac_vendor
 from otseam.store.bulk import bulk_rows, page_cache
+from otseam.store.pgcopy import copy_rows
 from otseam.store.schema import bindings, hosts, identities, stations
 
 __all__ = ["GATEWAY_MIN_IPS", "rebuild_assets"]
@@ -187,11 +188,8 @@ def _write_assets(conn: Connection, found: dict[str, _Asset]) -> dict[str, int]:
         len(ASSET_COLUMNS),
         ((*_row(a)[1:], a.key) for a in found.values() if a.key in existing),
     )
-    _executemany(
-        conn,
-        f"INSERT INTO assets ({', '.join(ASSET_COLUMNS)}) VALUES ({{params}})",
-        len(ASSET_COLUMNS),
-        (_row(a) for a in found.values() if a.key not in existing),
+    _insert(
+        conn, "assets", ASSET_COLUMNS, (_row(a) for a in found.values() if a.key not in existing)
     )
     conn.exec_driver_sql("DELETE FROM asset_addresses")
     stale = [(asset_id,) for key, asset_id in existing.items() if key not in found]
@@ -209,16 +207,32 @@ def _write_addresses(conn: Connection, found: dict[str, _Asset], ids: dict[str, 
     # were random: 0.5 s more for 125,000 assets). An asset's addresses keep
     # their order: IPs (sorted as they were found), then MACs.
     order = sorted((ids[a.key], a) for a in found.values())
-    _executemany(
+    _insert(
         conn,
-        "INSERT INTO asset_addresses (kind, value, asset_id) VALUES ({params})",
-        3,
+        "asset_addresses",
+        ("kind", "value", "asset_id"),
         (
             (kind, value, asset_id)
             for asset_id, a in order
             for kind, values in (("ip", a.ips), ("mac", a.macs))
             for value in values
         ),
+    )
+
+
+def _insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """New rows: on PostgreSQL through COPY (psycopg's executemany costs
+    about 20 microseconds a row in Python), else the driver's executemany."""
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, columns, rows)
+        return
+    _executemany(
+        conn,
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({{params}})",
+        len(columns),
+        rows,
     )
 
 

@@ -4,7 +4,8 @@ Every facts table is written with ``INSERT ... ON CONFLICT DO UPDATE``:
 counters add, first seen takes the earlier, last seen the later, flags are
 OR-ed. The same upsert adds up a key that comes twice in one capture's
 rows (an observation table's blocks and singles may share keys). Rows go
-through the driver's ``executemany`` in batches of tuples, so a million
+through the driver's ``executemany`` in batches of tuples (on PostgreSQL,
+through COPY and one merging statement: ``store.pgcopy``), so a million
 conversations cost seconds, not minutes, and memory stays flat.
 The caller owns the transaction.
 """
@@ -27,6 +28,7 @@ from otseam.decode.layout import L2Kind
 from otseam.decode.runs import runs
 from otseam.model.capture import CaptureFacts
 from otseam.protocols.catalog import REGISTRY
+from otseam.store.pgcopy import copy_merge
 from otseam.store.schema import L2_KINDS, captures
 
 __all__ = ["capture_known", "write_capture"]
@@ -98,6 +100,7 @@ def write_capture(
         low=(4,),
         high=(5,),
         bits=(6,),
+        unique=True,  # the walker's tables: a key once
     )
     facts.bindings = facts.bindings[:0]
     station_cols = (
@@ -118,6 +121,7 @@ def write_capture(
         low=(3,),
         high=(4,),
         keep=(5,),
+        unique=True,
     )
     facts.stations = facts.stations[:0]
     return_free_memory()  # what was dropped lay in small blocks, on the heap
@@ -132,6 +136,7 @@ def write_capture(
         first=(11, 14),
         bits=(12, 13),
         keep=(15,),
+        unique=True,
     )
     merge.rows(
         "hosts",
@@ -141,6 +146,7 @@ def write_capture(
         add=(1, 2),
         low=(3,),
         high=(4,),
+        unique=True,  # one row an endpoint
     )
     merge.rows(
         "protocol_roles",
@@ -156,7 +162,9 @@ def write_capture(
 
 
 class _Merge:
-    """Builds the dialect's upsert statement and feeds it batches of tuples."""
+    """Builds the dialect's upsert statement and feeds it batches of tuples
+    (SQLite), or streams them with COPY and merges them in one statement
+    (PostgreSQL: ``store.pgcopy``)."""
 
     def __init__(self, conn: Connection, on_rows: Callable[[str, int], None] | None) -> None:
         self.conn = conn
@@ -179,31 +187,53 @@ class _Merge:
         bits: Iterable[int] = (),
         first: Iterable[int] = (),
         keep: Iterable[int] = (),
+        unique: bool = False,
     ) -> None:
-        sets = []
+        """Merge ``batches`` of rows of ``columns`` into ``table`` by the
+        first ``keys`` columns, each other column by its rule; ``unique``:
+        no key comes twice in these rows (a walker table's)."""
+        sets, aggregates = [], {}
         for i in add:
             sets.append(f"{columns[i]} = {table}.{columns[i]} + excluded.{columns[i]}")
+            aggregates[i] = f"sum({columns[i]})::bigint"
         for i in low:
             sets.append(f"{columns[i]} = {self.low}({table}.{columns[i]}, excluded.{columns[i]})")
+            aggregates[i] = f"min({columns[i]})"
         for i in high:
             sets.append(f"{columns[i]} = {self.high}({table}.{columns[i]}, excluded.{columns[i]})")
+            aggregates[i] = f"max({columns[i]})"
         for i in bits:
             sets.append(f"{columns[i]} = {table}.{columns[i]} | excluded.{columns[i]}")
+            aggregates[i] = f"bit_or({columns[i]})"
         for i in first:
             sets.append(f"{columns[i]} = COALESCE({table}.{columns[i]}, excluded.{columns[i]})")
-        del keep  # columns whose first stored value stays
+            aggregates[i] = (
+                f"(array_agg({columns[i]} ORDER BY seq) FILTER (WHERE {columns[i]} IS NOT NULL))[1]"
+            )
+        for i in keep:  # the first stored value stays
+            aggregates[i] = f"(array_agg({columns[i]} ORDER BY seq))[1]"
+        done = 0
+
+        def stored(rows: int) -> None:
+            nonlocal done
+            done += rows
+            if self.on_rows is not None:
+                self.on_rows(table, done)
+
+        if self.postgres:
+            in_order = [aggregates[i] for i in range(keys, len(columns))]  # every column has a rule
+            added = None if unique else in_order
+            copy_merge(self.conn, table, columns, keys, added, sets, batches, stored)
+            return
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) "
             f"VALUES ({', '.join([self.param] * len(columns))}) "
             f"ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {', '.join(sets)}"
         )
-        done = 0
         for batch in batches:
             if batch:
                 self.conn.exec_driver_sql(sql, batch)
-                done += len(batch)
-                if self.on_rows is not None:
-                    self.on_rows(table, done)
+                stored(len(batch))
 
     def counted(
         self, table: str, key_columns: Sequence[str], batches: Iterable[list[tuple[Any, ...]]]
