@@ -1459,6 +1459,33 @@ static void network(Walker *w, uint16_t type, const uint8_t *d, uint32_t len, in
     see_conversation(w, &p, wirelen, ts, vlan, chunk);
 }
 
+/* 802.1Q, 802.1ad and the older QinQ tag types */
+static inline int is_vlan_tag(uint16_t type)
+{
+    return type == 0x8100 || type == 0x88a8 || type == 0x9100;
+}
+
+#define MAX_VLAN_TAGS 4
+
+/* Past the VLAN tags after an Ethernet header, at most MAX_VLAN_TAGS:
+ * ``*type`` becomes the ethertype after them, ``*off`` where it starts,
+ * ``*vlan`` the innermost tag's VLAN. Returns the tags read; the frame ended
+ * inside one when fewer than MAX_VLAN_TAGS were read and ``*type`` is still
+ * a tag type. */
+static inline int vlan_tags(const uint8_t *d, uint32_t len, uint16_t *type, uint32_t *off,
+                            uint16_t *vlan)
+{
+    int tags = 0;
+    for (; is_vlan_tag(*type) && tags < MAX_VLAN_TAGS; tags++) {
+        if (*off + 4 > len)
+            break;
+        *vlan = be16(d + *off) & 0x0fff;
+        *type = be16(d + *off + 2);
+        *off += 4;
+    }
+    return tags;
+}
+
 static void ethernet(Walker *w, const uint8_t *d, uint32_t len, uint32_t wirelen, int64_t ts,
                      const uint8_t *chunk)
 {
@@ -1470,16 +1497,12 @@ static void ethernet(Walker *w, const uint8_t *d, uint32_t len, uint32_t wirelen
     uint16_t type = be16(d + 12);
     uint32_t off = 14;
     uint16_t vlan = 0;
-    for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
-        if (off + 4 > len) {
-            w->counters[C_TRUNCATED]++;
-            return;
-        }
-        vlan = be16(d + off) & 0x0fff; /* the innermost tag wins */
-        type = be16(d + off + 2);
-        off += 4;
-        if (tags == 0)
-            w->counters[C_VLAN_TAGGED]++;
+    int tags = vlan_tags(d, len, &type, &off, &vlan);
+    if (tags > 0)
+        w->counters[C_VLAN_TAGGED]++;
+    if (tags < MAX_VLAN_TAGS && is_vlan_tag(type)) { /* the frame ends inside a tag */
+        w->counters[C_TRUNCATED]++;
+        return;
     }
     if (type <= 1500) { /* IEEE 802.3 length: LLC, maybe SNAP */
         if (off + 8 <= len && d[off] == 0xaa && d[off + 1] == 0xaa && d[off + 2] == 0x03) {
@@ -1566,6 +1589,50 @@ static void frame(Walker *w, int linktype, const uint8_t *d, uint32_t len, uint3
 }
 
 /* ------------------------------------------------------------------ */
+/* pcapng packet blocks                                                */
+
+/* enhanced (6), obsolete (2) and simple (3) packet blocks */
+static inline int is_packet_block(uint32_t type) { return type == 6 || type == 2 || type == 3; }
+
+/* The packet in a packet block: its interface, where its bytes start, how
+ * many were captured, its length on the wire and (enhanced and obsolete
+ * blocks) its timestamp in the interface's units. A simple packet block is
+ * interface 0's, cut to its snap length, without a timestamp. */
+typedef struct {
+    uint32_t iface, caplen, wirelen;
+    uint64_t ts;
+    const uint8_t *data;
+} BlockPacket;
+
+/* Reads the packet of block ``type`` from its body (``b``, ``body``
+ * bytes); -1 when the block cannot hold what it says it holds. */
+static inline int block_packet(uint32_t type, const uint8_t *b, uint32_t body, int swapped,
+                               const Interface *ifs, size_t nif, BlockPacket *p)
+{
+    if (type == 3) {
+        if (body < 4 || nif == 0)
+            return -1;
+        p->iface = 0;
+        p->ts = 0;
+        p->wirelen = p->caplen = rd32(b, swapped);
+        if (ifs[0].snaplen && p->caplen > ifs[0].snaplen)
+            p->caplen = ifs[0].snaplen;
+        if (p->caplen > body - 4)
+            p->caplen = body - 4;
+        p->data = b + 4;
+        return 0;
+    }
+    if (body < 20)
+        return -1;
+    p->iface = type == 6 ? rd32(b, swapped) : rd16(b, swapped);
+    p->ts = ((uint64_t)rd32(b + 4, swapped) << 32) | rd32(b + 8, swapped);
+    p->caplen = rd32(b + 12, swapped);
+    p->wirelen = rd32(b + 16, swapped);
+    p->data = b + 20;
+    return p->caplen > body - 20 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* look-ahead                                                          */
 
 /* With a million conversations the tables are far larger than the caches,
@@ -1589,13 +1656,7 @@ static void prefetch_frame(const Walker *w, int linktype, const uint8_t *d, uint
     uint64_t mac = mac48(d + 6);
     uint16_t type = be16(d + 12), vlan = 0;
     uint32_t off = 14;
-    for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
-        if (off + 4 > len)
-            return;
-        vlan = be16(d + off) & 0x0fff;
-        type = be16(d + off + 2);
-        off += 4;
-    }
+    vlan_tags(d, len, &type, &off, &vlan); /* cut short: the type is no IP type */
     StationKey station = {mac};
     table_prefetch(&w->station, &station, sizeof(station), stage);
     const uint8_t *ip = d + off;
@@ -1679,24 +1740,12 @@ static void pcapng_ahead(const Walker *w, Ahead *a, size_t until, int stage, con
 {
     while (a->records < until && a->at + 12 <= n) {
         uint32_t type = rd32(d + a->at, swapped), len = rd32(d + a->at + 4, swapped);
-        if ((type != 6 && type != 2 && type != 3) || len < 12 || (len & 3) || len > limit ||
-            a->at + len > n)
+        if (!is_packet_block(type) || len < 12 || (len & 3) || len > limit || a->at + len > n)
             return;
-        const uint8_t *b = d + a->at + 8;
-        uint32_t body = len - 12;
-        if (type == 3 && body >= 4 && nif) {
-            uint32_t caplen = rd32(b, swapped);
-            if (ifs[0].snaplen && caplen > ifs[0].snaplen)
-                caplen = ifs[0].snaplen;
-            if (caplen > body - 4)
-                caplen = body - 4;
-            prefetch_frame(w, ifs[0].linktype, b + 4, caplen, stage);
-        } else if (type != 3 && body >= 20) {
-            uint32_t iface = type == 6 ? rd32(b, swapped) : rd16(b, swapped);
-            uint32_t caplen = rd32(b + 12, swapped);
-            if (iface < nif && caplen <= body - 20)
-                prefetch_frame(w, ifs[iface].linktype, b + 20, caplen, stage);
-        }
+        BlockPacket p;
+        if (block_packet(type, d + a->at + 8, len - 12, swapped, ifs, nif, &p) == 0 &&
+            p.iface < nif)
+            prefetch_frame(w, ifs[p.iface].linktype, p.data, p.caplen, stage);
         a->at += len;
         a->records++;
     }
@@ -1813,43 +1862,23 @@ static PyObject *walk_pcapng(Walker *w, PyObject *args)
         }
         const uint8_t *b = d + off + 8;
         uint32_t body = len - 12;
-        if (type == 6 || type == 2) { /* enhanced / obsolete packet block */
-            if (body < 20) {
-                status = WALK_DAMAGED;
-                break;
-            }
-            uint32_t iface = type == 6 ? rd32(b, swapped) : rd16(b, swapped);
-            uint64_t ts = ((uint64_t)rd32(b + 4, swapped) << 32) | rd32(b + 8, swapped);
-            uint32_t caplen = rd32(b + 12, swapped), wirelen = rd32(b + 16, swapped);
-            if (caplen > body - 20) {
-                status = WALK_DAMAGED;
-                break;
-            }
-            if (iface >= nif) {
-                w->counters[C_PACKETS]++;
-                w->counters[C_BAD_INTERFACE]++;
-            } else {
-                if (wirelen < caplen)
-                    wirelen = caplen;
-                frame(w, ifs[iface].linktype, b + 20, caplen, wirelen, pcapng_ns(&ifs[iface], ts),
-                      d);
-            }
-        } else if (type == 3) { /* simple packet block: interface 0, no timestamp */
-            if (body < 4 || nif == 0) {
-                status = WALK_DAMAGED;
-                break;
-            }
-            uint32_t wirelen = rd32(b, swapped);
-            uint32_t caplen = wirelen;
-            if (ifs[0].snaplen && caplen > ifs[0].snaplen)
-                caplen = ifs[0].snaplen;
-            if (caplen > body - 4)
-                caplen = body - 4;
-            frame(w, ifs[0].linktype, b + 4, caplen, wirelen, w->last_ns, d);
-        } else {
+        if (!is_packet_block(type)) {
             status = WALK_META;
             break;
         }
+        BlockPacket p;
+        if (block_packet(type, b, body, swapped, ifs, nif, &p) < 0) {
+            status = WALK_DAMAGED;
+            break;
+        }
+        if (type == 3) /* no timestamp: the last one seen */
+            frame(w, ifs[0].linktype, p.data, p.caplen, p.wirelen, w->last_ns, d);
+        else if (p.iface >= nif) {
+            w->counters[C_PACKETS]++;
+            w->counters[C_BAD_INTERFACE]++;
+        } else
+            frame(w, ifs[p.iface].linktype, p.data, p.caplen, p.caplen > p.wirelen ? p.caplen : p.wirelen,
+                  pcapng_ns(&ifs[p.iface], p.ts), d);
         off += len;
         walked++;
         if (w->oom) {

@@ -170,7 +170,6 @@ class _Merge:
         self.conn = conn
         self.on_rows = on_rows
         self.postgres = conn.dialect.name == "postgresql"
-        self.param = "%s" if self.postgres else "?"
         self.low = "LEAST" if self.postgres else "min"
         self.high = "GREATEST" if self.postgres else "max"
 
@@ -227,7 +226,7 @@ class _Merge:
             return
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join([self.param] * len(columns))}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
             f"ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {', '.join(sets)}"
         )
         for batch in batches:
